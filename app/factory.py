@@ -1,0 +1,123 @@
+"""The web application: ``create_app()`` builds a Litestar app from `Settings`."""
+
+from __future__ import annotations
+
+import contextlib
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.structlog import StructlogPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app import __version__
+from app.lib.errors import exception_handlers
+from app.lib.locale import SUPPORTED, locale_for
+from app.lib.logging import structlog_config
+from app.lib.request_id import request_id_middleware
+from app.lib.sessions import LazySessionConfig
+from app.ops.routes import ProbesController
+from app.registry import database as registry
+from app.settings import PROJECT_ROOT, Settings
+from app.site.routes import landing_page, switch_language
+from tasks.queue import create_queue
+
+__all__ = ["create_app"]
+
+SESSION_COOKIE = "wosool_session"
+# Paths that are not browser forms: they authenticate by signature, API key or public design.
+CSRF_EXEMPT = ["^/api/", "^/webhooks/", "^/widget/", "^/oauth/", "^/metrics"]
+
+
+class WosoolMetrics(PrometheusController):
+    path = "/metrics"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the web app. Without arguments the settings come from the environment."""
+    settings = settings or Settings.from_env()
+    registry.bind(settings.database_url)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    root_store = RedisStore(redis, namespace="wosool", handle_client_shutdown=False)
+    queue = create_queue(settings)
+
+    async def open_connections() -> None:
+        await registry.open_pool()
+        await queue.connect()
+
+    async def close_connections() -> None:
+        with contextlib.suppress(RedisError):  # Redis may be the reason we are shutting down
+            await queue.disconnect()
+        await registry.close_pool()
+        await redis.aclose()
+
+    return Litestar(
+        route_handlers=[
+            landing_page,
+            switch_language,
+            ProbesController,
+            WosoolMetrics,
+            create_static_files_router(
+                path="/static", directories=[PROJECT_ROOT / "static"], name="static", include_in_schema=False
+            ),
+        ],
+        state=State({"settings": settings, "redis": redis, "queue": queue}),
+        on_startup=[open_connections],
+        on_shutdown=[close_connections],
+        middleware=[
+            request_id_middleware,
+            LazySessionConfig(
+                key=SESSION_COOKIE,
+                store="sessions",
+                max_age=14 * 24 * 3600,
+                secure=settings.is_production,
+                samesite="lax",
+                httponly=True,
+            ).middleware,
+            PrometheusConfig(app_name="wosool", prefix="wosool", group_path=True).middleware,
+        ],
+        plugins=[StructlogPlugin(structlog_config(settings)), HTMXPlugin()],
+        request_class=HTMXRequest,
+        template_config=TemplateConfig(
+            directory=PROJECT_ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_template_globals,
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.is_production,
+            cookie_samesite="lax",
+            exclude=CSRF_EXEMPT,
+        ),
+        stores=StoreRegistry(
+            stores={"sessions": root_store.with_namespace("sessions")},
+            # Every other store (rate limits, caches) lives in Redis too, never in one process's memory.
+            default_factory=root_store.with_namespace,
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Wosool API", version=__version__, path="/api/docs", render_plugins=[ScalarRenderPlugin()]
+        ),
+        exception_handlers=exception_handlers,
+        debug=False,
+    )
+
+
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(
+        locale_for=locale_for, languages=SUPPORTED, version=__version__, asset=_static_asset_url
+    )
+
+
+def _static_asset_url(path: str) -> str:
+    """``/static/<path>``; the version in the query makes browsers refetch our own files after a release."""
+    return f"/static/{path}?v={__version__}"

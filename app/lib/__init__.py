@@ -1,0 +1,1 @@
+"""Plumbing shared by every domain: logging, request ids, error pages, locale, embedded servers."""

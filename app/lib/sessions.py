@@ -1,0 +1,44 @@
+"""Server-side sessions in Redis that cost nothing until someone signs in.
+
+Litestar's stock backend stores an empty session and sets a cookie on every response, so each anonymous
+request (a probe, a bot, a storefront visitor) would write a key to Redis. This backend stores a session
+only once it holds data, and clears the cookie when a session is emptied (sign-out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
+
+__all__ = ["LazySessionConfig"]
+
+
+class LazySessionBackend(ServerSideSessionBackend):
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        if scope_session is not Empty and scope_session:
+            await super().store_in_message(scope_session, message, connection)
+            return
+        existing = connection.cookies.get(self.config.key)
+        if not existing or existing == "null":
+            return  # never had a session: nothing to store, no cookie to send
+        await self.delete(existing, store=self.config.get_store_from_app(connection.scope["app"]))
+        cookie_params = dict(
+            extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
+        )
+        MutableScopeHeaders.from_message(message).add(
+            "Set-Cookie",
+            Cookie(value="null", key=self.config.key, expires=0, **cookie_params).to_header(header=""),
+        )
+
+
+@dataclass
+class LazySessionConfig(ServerSideSessionConfig):
+    _backend_class = LazySessionBackend

@@ -1,0 +1,1 @@
+"""Running Wosool: liveness and readiness probes, worker heartbeats, metrics."""

@@ -1,0 +1,16 @@
+"""The Piccolo app that groups every registry table; migrations live in ``migrations/registry/``."""
+
+from __future__ import annotations
+
+from piccolo.conf.apps import AppConfig
+
+from app.ops.tables import WorkerHeartbeat
+from app.settings import PROJECT_ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="registry",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations" / "registry"),
+    table_classes=[WorkerHeartbeat],
+    migration_dependencies=[],
+    commands=[],
+)

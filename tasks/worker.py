@@ -1,0 +1,60 @@
+"""SAQ worker settings: which jobs exist, their timeouts and retries, and the worker's lifecycle."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+
+from saq import CronJob, Worker
+
+from app.registry import database as registry
+from app.settings import Settings
+from tasks import heartbeat
+from tasks.context import JobContext
+from tasks.queue import create_queue
+
+__all__ = ["create_worker"]
+
+
+def create_worker(
+    settings: Settings, *, concurrency: int = 10, handle_signals: bool = True
+) -> Worker[JobContext]:
+    """Build the worker. ``handle_signals=False`` when something else (``wosool dev``) owns Ctrl-C."""
+    registry.bind(settings.database_url)
+    queue = create_queue(settings)
+
+    async def startup(ctx: JobContext) -> None:
+        await registry.open_pool(max_size=concurrency)
+        ctx["wosool"] = {
+            "settings": settings,
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": datetime.now(UTC),
+        }
+        # Beat once straight away so readiness turns green without waiting for the first cron tick.
+        await queue.enqueue("beat", timeout=4, retries=1, ttl=60)
+
+    async def shutdown(ctx: JobContext) -> None:
+        await registry.close_pool()
+        await queue.disconnect()
+
+    worker_class = Worker if handle_signals else _QuietWorker
+    return worker_class(
+        queue,
+        functions=[],
+        cron_jobs=[
+            # A missed beat is harmless (the next comes 5 s later): one attempt, 4 s at most.
+            CronJob(heartbeat.beat, cron=heartbeat.HEARTBEAT_CRON, timeout=4, retries=1, ttl=60),
+        ],
+        concurrency=concurrency,
+        startup=startup,
+        shutdown=shutdown,
+        shutdown_grace_period_s=2,  # SAQ waits this long on every stop, busy or not
+    )
+
+
+class _QuietWorker(Worker[JobContext]):
+    """A worker that leaves SIGINT and SIGTERM to its host process."""
+
+    SIGNALS = []

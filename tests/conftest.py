@@ -1,0 +1,214 @@
+"""Fixtures: real PostgreSQL and Redis, a fresh registry database per test, the app, a browser."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from playwright.async_api import Browser, Page, async_playwright
+from redis.asyncio import Redis
+
+from app.factory import create_app
+from app.registry import database as registry
+from app.settings import PROJECT_ROOT, Settings
+from tests.browser import CHROMIUM_FLAGS, PageProblems, chromium_path, watch_page
+from tests.services import TestServers, create_database, drop_database, start_test_servers, unique_name
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
+    found = start_test_servers(tmp_path_factory.mktemp("embedded"))
+    yield found
+    if found.embedded is not None:
+        found.embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def registry_template(servers: TestServers) -> AsyncIterator[str]:
+    """A registry database migrated once; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    name = unique_name("wosool_test_template")
+    await create_database(servers.server_url, name)
+    registry.bind(servers.database_url(name))
+    await registry.migrate()
+    yield name
+    await drop_database(servers.server_url, name)
+
+
+@pytest.fixture
+async def settings(servers: TestServers, registry_template: str, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings for one test: its own registry database and an empty Redis database."""
+    name = unique_name("wosool_test")
+    await create_database(servers.server_url, name, template=registry_template)
+    redis = Redis.from_url(servers.redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    test_settings = Settings(
+        database_url=servers.database_url(name),
+        redis_url=servers.redis_url,
+        data_dir=tmp_path / "data",
+        queue_name=unique_name("test"),
+    )
+    registry.bind(test_settings.database_url)
+    yield test_settings
+    await registry.close_pool(everyone=True)
+    await drop_database(servers.server_url, name)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@contextlib.asynccontextmanager
+async def app_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in this test's event loop (Litestar's own test clients run the
+    app in a second thread and loop, where the registry pool would be bound to the wrong loop)."""
+    async with _lifespan(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Run the app's startup and shutdown in one task of their own: anyio refuses a lifespan entered in
+    one task (a fixture's setup) and left in another (its teardown)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if task.done():
+        task.result()  # startup failed: raise its error here
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(app) as http:
+        yield http
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wosool_env(**overrides: str) -> dict[str, str]:
+    """The environment for a ``wosool`` subprocess: this one, minus anything that would point it elsewhere."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "WOSOOL_ENV"}}
+    env.update(overrides)
+    return env
+
+
+def wait_for(
+    url: str,
+    *,
+    status: int = 200,
+    timeout: float = 60.0,
+    process: subprocess.Popen[bytes] | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Poll ``url`` until it answers ``status``; fail early, with the process's output, if it dies."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = log_path.read_text() if log_path else ""
+            raise AssertionError(f"process exited with {process.returncode} before {url} answered:\n{output}")
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == status:
+                return
+            last = f"{response.status_code}: {response.text[:500]}"
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer {status} within {timeout} s; last: {last}")
+
+
+@pytest.fixture
+def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """``wosool serve`` as a real process on a free port, against this test's databases."""
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            env=wosool_env(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/api/health", process=process, log_path=log_path, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    if not executable.exists():
+        reason = (
+            f"Chromium not found at {executable}: install it (apt-get install chromium) "
+            "or set WOSOOL_CHROMIUM. Browser tests are NOT running."
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    """A fresh browser page; the test fails if the page logs a console error or a request fails."""
+    context = await browser.new_context(locale="en-US")
+    new_page = await context.new_page()
+    problems = watch_page(new_page)
+    new_page.problems = problems  # type: ignore[attr-defined]
+    yield new_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    await new_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    await context.close()
+    if problems.messages:
+        pytest.fail("the page had problems:\n  " + "\n  ".join(problems.messages))
+
+
+def page_problems(page: Page) -> PageProblems:
+    return page.problems  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, get
+from litestar.params import FromPath
+from redis.asyncio import Redis
+
+from tests.conftest import app_client
+
+
+def _register_session_routes(app: Litestar) -> None:
+    @get("/remember/{value:str}", include_in_schema=False)
+    async def remember(request: Request[Any, Any, Any], value: FromPath[str]) -> str:
+        request.session["value"] = value
+        return "ok"
+
+    @get("/recall", include_in_schema=False)
+    async def recall(request: Request[Any, Any, Any]) -> str:
+        return str(request.session.get("value", "nothing"))
+
+    @get("/forget", include_in_schema=False)
+    async def forget(request: Request[Any, Any, Any]) -> str:
+        request.clear_session()
+        return "ok"
+
+    for handler in (remember, recall, forget):
+        app.register(handler)
+
+
+async def _session_keys(redis: Redis) -> list[bytes]:
+    return [key async for key in redis.scan_iter(match="wosool*sessions*")]
+
+
+async def test_a_session_lives_in_redis_and_survives_a_new_app(app: Litestar, settings, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    from app.factory import create_app
+
+    _register_session_routes(app)
+    async with app_client(app) as client:
+        await client.get("/remember/alice")
+        cookie = client.cookies["wosool_session"]
+
+    assert len(await _session_keys(redis)) == 1
+
+    second_process = create_app(settings)
+    _register_session_routes(second_process)
+    async with app_client(second_process) as client:
+        client.cookies.set("wosool_session", cookie)
+        recalled = await client.get("/recall")
+
+    assert recalled.text == "alice"
+
+
+async def test_anonymous_requests_store_nothing(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/", "/api/health", "/api/ready", "/no-such-page"):
+        response = await client.get(path)
+        assert "wosool_session" not in response.headers.get("set-cookie", "")
+
+    assert await _session_keys(redis) == []
+
+
+async def test_clearing_a_session_deletes_it_and_the_cookie(app: Litestar, redis: Redis) -> None:
+    _register_session_routes(app)
+    async with app_client(app) as client:
+        await client.get("/remember/bob")
+        cleared = await client.get("/forget")
+        recalled = await client.get("/recall")
+
+    assert "wosool_session=null" in cleared.headers["set-cookie"]
+    assert await _session_keys(redis) == []
+    assert recalled.text == "nothing"
+
+
+async def test_the_session_cookie_is_http_only_and_same_site(app: Litestar) -> None:
+    _register_session_routes(app)
+    async with app_client(app) as client:
+        response = await client.get("/remember/carol")
+
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
