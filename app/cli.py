@@ -68,7 +68,7 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
     DATABASE_URL / REDIS_URL point at real ones), applies migrations, then serves the web app and runs the
     job worker in this one process. Ctrl-C stops all of it; the next start reuses the data.
     """
-    from app.lib.embedded import start_embedded
+    from app.lib.embedded import EmbeddedServersMissing, start_embedded
     from app.lib.logging import configure_logging
     from app.lib.runner import serve_web_and_worker
     from app.registry import database as registry
@@ -78,9 +78,13 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
         settings = dataclasses.replace(settings, data_dir=data_dir)
     configure_logging(settings)
     click.echo(f"Starting Wosool (data in {settings.data_dir.resolve()}) ...")
-    services = start_embedded(
-        settings.data_dir, postgres=not settings.database_url, redis=not settings.redis_url
-    )
+    try:
+        services = start_embedded(
+            settings.data_dir, postgres=not settings.database_url, redis=not settings.redis_url
+        )
+    except EmbeddedServersMissing as error:
+        click.echo(f"Cannot start: {error}", err=True)
+        sys.exit(2)
     try:
         settings = dataclasses.replace(
             settings,

