@@ -13,20 +13,23 @@ import psutil
 import pytest
 from playwright.async_api import Page
 
+from app.ops import heartbeats
+from app.settings import Settings
 from tests.conftest import free_port, wait_for, wosool_env
 
 
 class DevRun:
     """One `wosool dev` process with embedded servers in ``data_dir``."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, **env: str) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app", "dev", "--port", str(self.port), "--data-dir", str(data_dir)],
-                env=wosool_env(),  # no DATABASE_URL / REDIS_URL: the embedded servers must start
+                # Without DATABASE_URL / REDIS_URL in ``env`` the embedded servers must start.
+                env=wosool_env(**env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -103,3 +106,21 @@ async def test_a_second_wosool_dev_reuses_the_data_of_the_first(tmp_path: Path) 
 
     # Each run's worker leaves its own heartbeat row; the second run still sees the first one's.
     assert workers_seen == [1, 2]
+
+
+@pytest.mark.slow
+async def test_wosool_dev_uses_real_servers_when_their_urls_are_set(
+    settings: Settings, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    run = DevRun(
+        data_dir, tmp_path / "dev.log", DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url
+    )
+    try:
+        await run.wait_until_ready()
+        assert await heartbeats.newest_beat() is not None  # written into the test's own registry database
+    finally:
+        assert run.interrupt() == 0, run.log_path.read_text()
+
+    assert not (data_dir / "postgres").exists()
+    assert not (data_dir / "redis").exists()
