@@ -7,7 +7,9 @@ import dataclasses
 import os
 import secrets
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from cryptography.fernet import Fernet
@@ -28,12 +30,9 @@ def _load_settings() -> Settings:
         sys.exit(2)
 
 
-def _require_servers(settings: Settings, command: str) -> None:
-    missing = [
-        name
-        for name, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url))
-        if not value
-    ]
+def _require_servers(settings: Settings, command: str, *, redis: bool = True) -> None:
+    needed = [("DATABASE_URL", settings.database_url)] + ([("REDIS_URL", settings.redis_url)] if redis else [])
+    missing = [name for name, value in needed if not value]
     if missing:
         click.echo(
             f"`wosool {command}` needs {' and '.join(missing)}. "
@@ -72,6 +71,7 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
     from app.lib.logging import configure_logging
     from app.lib.runner import serve_web_and_worker
     from app.registry import database as registry
+    from app.tenancy.migrate import migrate_everything
 
     settings = _load_settings()
     if data_dir is not None:
@@ -79,9 +79,7 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
     configure_logging(settings)
     click.echo(f"Starting Wosool (data in {settings.data_dir.resolve()}) ...")
     try:
-        services = start_embedded(
-            settings.data_dir, postgres=not settings.database_url, redis=not settings.redis_url
-        )
+        services = start_embedded(settings.data_dir, postgres=not settings.database_url, redis=not settings.redis_url)
     except EmbeddedServersMissing as error:
         click.echo(f"Cannot start: {error}", err=True)
         sys.exit(2)
@@ -97,7 +95,9 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
 
         async def run() -> None:
             registry.bind(settings.database_url)
-            await registry.migrate()
+            summary = await migrate_everything(settings)
+            if not summary.ok:
+                click.echo("\n".join(summary.lines()), err=True)
             await serve_web_and_worker(settings, host=host, port=port, on_started=_print_banner)
 
         asyncio.run(run())
@@ -146,15 +146,22 @@ def worker(concurrency: int) -> None:
 
 
 @main.command()
-def migrate() -> None:
-    """Apply the registry database migrations (safe to run again; runs one at a time)."""
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Tenant databases migrated at once.")
+def migrate(concurrency: int) -> None:
+    """Migrate the registry, then each server's template database, then every tenant database.
+
+    Safe to run again: it continues where an interrupted run stopped, and one failing tenant does not stop
+    the others (the summary lists it, and the exit code is 1).
+    """
     from app.registry import database as registry
+    from app.tenancy.migrate import migrate_everything
 
     settings = _load_settings()
-    _require_servers(settings, "migrate")
+    _require_servers(settings, "migrate", redis=False)
     registry.bind(settings.database_url)
-    asyncio.run(registry.migrate(quiet=False))
-    click.echo("Registry database is up to date.")
+    summary = asyncio.run(migrate_everything(settings, concurrency=concurrency, progress=click.echo))
+    click.echo("\n".join(summary.lines()))
+    sys.exit(0 if summary.ok else 1)
 
 
 @main.command("generate-secrets")
@@ -163,3 +170,185 @@ def generate_secrets() -> None:
     click.echo(f"SECRET_KEY={secrets.token_urlsafe(48)}")
     click.echo(f"ENCRYPTION_KEY={Fernet.generate_key().decode()}")
     click.echo(f"SUPER_ADMIN_KEY={secrets.token_urlsafe(32)}")
+
+
+@main.group()
+def tenants() -> None:
+    """List, create, suspend, resume, delete and migrate tenants (each change is written to the audit log)."""
+
+
+@tenants.command("list")
+@click.option("--status", multiple=True, help="Only tenants with this status (repeatable).")
+def tenants_list(status: tuple[str, ...]) -> None:
+    """Every tenant with its status, schema version and database."""
+    from app.tenancy import repository
+
+    async def run() -> None:
+        rows = await repository.list_tenants(statuses=status)
+        click.echo(f"{'slug':<24} {'status':<13} {'schema':>6}  {'database':<40} name")
+        for t in rows:
+            click.echo(f"{t.slug:<24} {t.status:<13} {t.schema_version:>6}  {t.database_name:<40} {t.name}")
+        click.echo(f"{len(rows)} tenant(s)")
+
+    _run_with_registry(run)
+
+
+@tenants.command("create")
+@click.option("--name", required=True, help="The organization's name.")
+@click.option("--slug", required=True, help="Lowercase letters, digits and hyphens, 3-40 characters.")
+@click.option("--owner-email", required=True, help="The first owner's e-mail address.")
+@click.password_option("--owner-password", help="The owner's password (asked for when not given).")
+def tenants_create(name: str, slug: str, owner_email: str, owner_password: str) -> None:
+    """Create a tenant and its owner, and provision its database now."""
+    from app.accounts.services import Conflict, InvalidInput, Registration, register_organization
+    from app.tenancy import provisioning
+
+    async def run(settings: Settings, redis: Any, queue: Any) -> None:
+        try:
+            registered = await register_organization(
+                Registration(name=name, slug=slug, email=owner_email, password=owner_password),
+                settings=settings,
+                queue=queue,
+                redis=redis,
+            )
+        except (InvalidInput, Conflict) as error:
+            raise click.ClickException(str(error)) from None
+        assert registered.tenant is not None
+        tenant = await provisioning.provision(registered.tenant.id, settings, redis)
+        click.echo(f"{tenant.slug} is {tenant.status} (database {tenant.database_name})")
+
+    _run_with_services(run)
+
+
+@tenants.command("provision")
+@click.argument("slug")
+def tenants_provision(slug: str) -> None:
+    """Provision (again) a tenant whose provisioning failed or stalled."""
+    from app.tenancy import provisioning, repository
+
+    async def run(settings: Settings, redis: Any, queue: Any) -> None:
+        tenant = await repository.tenant_by_slug(slug)
+        if tenant is None:
+            raise click.ClickException(f"no tenant '{slug}'")
+        try:
+            done = await provisioning.provision(tenant.id, settings, redis)
+        except provisioning.ProvisioningFailed as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"{done.slug} is {done.status}")
+
+    _run_with_services(run)
+
+
+@tenants.command("suspend")
+@click.argument("slug")
+@click.option("--reason", default="", help="Written to the audit log.")
+def tenants_suspend(slug: str, reason: str) -> None:
+    """Block sign-in and APIs for a tenant; its data is kept."""
+    from app.tenancy import services
+
+    async def run(settings: Settings, redis: Any, queue: Any) -> None:
+        tenant = await _lifecycle(services.suspend_tenant(redis, slug, actor="cli", reason=reason))
+        click.echo(f"{tenant.slug} is {tenant.status}")
+
+    _run_with_services(run)
+
+
+@tenants.command("resume")
+@click.argument("slug")
+def tenants_resume(slug: str) -> None:
+    """Let a suspended tenant (or one awaiting deletion) work again."""
+    from app.tenancy import services
+
+    async def run(settings: Settings, redis: Any, queue: Any) -> None:
+        tenant = await _lifecycle(services.resume_tenant(redis, slug, actor="cli"))
+        click.echo(f"{tenant.slug} is {tenant.status}")
+
+    _run_with_services(run)
+
+
+@tenants.command("delete")
+@click.argument("slug")
+@click.option("--after-days", default=0, show_default=True, type=int, help="Keep the data this many days first.")
+@click.option("--confirm", "confirm_slug", default=None, help="The slug again, to confirm without a prompt.")
+def tenants_delete(slug: str, after_days: int, confirm_slug: str | None) -> None:
+    """Delete a tenant: drop its database and role, now or after a retention period."""
+    from app.tenancy import services
+
+    if confirm_slug is None:
+        confirm_slug = click.prompt(f"This drops every record of '{slug}'. Type the slug to confirm")
+
+    async def run(settings: Settings, redis: Any, queue: Any) -> None:
+        tenant = await _lifecycle(
+            services.delete_tenant(
+                redis, slug, actor="cli", settings=settings, confirm_slug=confirm_slug or "", after_days=after_days
+            )
+        )
+        when = f" (deletion after {tenant.delete_after:%Y-%m-%d %H:%M} UTC)" if tenant.delete_after else ""
+        click.echo(f"{tenant.slug} is {tenant.status}{when}")
+
+    _run_with_services(run)
+
+
+@tenants.command("migrate")
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Tenant databases migrated at once.")
+def tenants_migrate(concurrency: int) -> None:
+    """Bring the template and every tenant database to the latest tenant schema."""
+    from app.tenancy.migrate import migrate_tenants
+
+    settings = _load_settings()
+    _require_servers(settings, "tenants migrate", redis=False)
+
+    async def run() -> None:
+        summary = await migrate_tenants(settings, concurrency=concurrency, progress=click.echo)
+        click.echo("\n".join(summary.lines()))
+        if not summary.ok:
+            sys.exit(1)
+
+    _run_with_registry(run, settings)
+
+
+async def _lifecycle(change: Any) -> Any:
+    from app.tenancy import services
+
+    try:
+        return await change
+    except (services.TenantNotFound, services.WrongState) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _run_with_registry(work: Callable[[], Awaitable[None]], settings: Settings | None = None) -> None:
+    from app.registry import database as registry
+
+    settings = settings or _load_settings()
+    _require_servers(settings, "tenants", redis=False)
+    registry.bind(settings.database_url)
+
+    async def run() -> None:
+        await registry.open_pool(max_size=4)
+        try:
+            await work()
+        finally:
+            await registry.close_pool()
+
+    asyncio.run(run())
+
+
+def _run_with_services(work: Callable[[Settings, Any, Any], Awaitable[None]]) -> None:
+    """Run ``work(settings, redis, queue)`` with the registry, Redis and the job queue connected."""
+    from redis.asyncio import Redis
+
+    from tasks.queue import create_queue
+
+    settings = _load_settings()
+    _require_servers(settings, "tenants")
+
+    async def run() -> None:
+        redis = Redis.from_url(settings.redis_url)
+        queue = create_queue(settings)
+        try:
+            await work(settings, redis, queue)
+        finally:
+            await queue.disconnect()
+            await redis.aclose()
+
+    _run_with_registry(run, settings)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any, cast
 
-from litestar import Litestar
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
@@ -17,10 +21,14 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
+from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app import __version__
+from app.accounts.access import SESSION_EMAIL
+from app.accounts.errors import access_exception_handlers
+from app.accounts.routes import ACCOUNT_ROUTES
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
@@ -30,6 +38,9 @@ from app.ops.routes import ProbesController
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
 from app.site.routes import landing_page, switch_language
+from app.tenancy import runtime
+from app.tenancy.hosts import rewrite_tenant_host
+from app.tenancy.routes import tenant_home, tenant_preparing_status, tenant_status
 from tasks.queue import create_queue
 
 __all__ = ["create_app"]
@@ -43,6 +54,19 @@ class WosoolMetrics(PrometheusController):
     path = "/metrics"
 
 
+class WosoolApp(Litestar):
+    """Litestar, plus tenant host names: ``acme.{BASE_DOMAIN}/x`` is routed as ``/t/acme/x``."""
+
+    base_domain = ""
+
+    async def __call__(
+        self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
+    ) -> None:
+        if self.base_domain and scope["type"] == ScopeType.HTTP:
+            rewrite_tenant_host(cast("Scope", scope), self.base_domain)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the web app. Without arguments the settings come from the environment."""
     settings = settings or Settings.from_env()
@@ -53,18 +77,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def open_connections() -> None:
         await registry.open_pool()
+        await runtime.open_pools(settings)
         await queue.connect()
 
     async def close_connections() -> None:
         with contextlib.suppress(RedisError):  # Redis may be the reason we are shutting down
             await queue.disconnect()
+        await runtime.close_pools()
         await registry.close_pool()
         await redis.aclose()
 
-    return Litestar(
+    app = WosoolApp(
         route_handlers=[
             landing_page,
             switch_language,
+            *ACCOUNT_ROUTES,
+            tenant_home,
+            tenant_preparing_status,
+            tenant_status,
             ProbesController,
             WosoolMetrics,
             create_static_files_router(
@@ -107,15 +137,33 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Wosool API", version=__version__, path="/api/docs", render_plugins=[ScalarRenderPlugin()]
         ),
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, **access_exception_handlers},
         debug=False,
     )
+    app.base_domain = settings.base_domain
+    return app
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(
-        locale_for=locale_for, languages=SUPPORTED, version=__version__, asset=_static_asset_url
+        locale_for=locale_for,
+        languages=SUPPORTED,
+        version=__version__,
+        asset=_static_asset_url,
+        t=_in_page_language,
+        signed_in_email=_signed_in_email,
     )
+
+
+@pass_context
+def _in_page_language(context: Context, english: str, arabic: str) -> str:
+    """``{{ t("Save", "حفظ") }}``: the page's language until the gettext catalogues arrive."""
+    return arabic if locale_for(context["request"]).code == "ar" else english
+
+
+def _signed_in_email(request: Request[Any, Any, Any]) -> str:
+    session = request.scope.get("session")
+    return str(session.get(SESSION_EMAIL, "")) if isinstance(session, dict) else ""
 
 
 def _static_asset_url(path: str) -> str:

@@ -35,9 +35,7 @@ DEV_SUPER_ADMIN_KEY = "dev-only-super-admin-key"
 
 _SECRET_HINTS = {
     "SECRET_KEY": 'python -c "import secrets; print(secrets.token_urlsafe(48))"',
-    "ENCRYPTION_KEY": (
-        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    ),
+    "ENCRYPTION_KEY": ('python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'),
     "SUPER_ADMIN_KEY": 'python -c "import secrets; print(secrets.token_urlsafe(32))"',
 }
 
@@ -202,9 +200,7 @@ class Settings:
             if not value:
                 problems.append(f"{name} is missing. Generate one with: {_SECRET_HINTS[name]}")
             elif value == default:
-                problems.append(
-                    f"{name} is the development default. Generate one with: {_SECRET_HINTS[name]}"
-                )
+                problems.append(f"{name} is the development default. Generate one with: {_SECRET_HINTS[name]}")
             elif len(value) < min_length:
                 problems.append(
                     f"{name} is too short ({len(value)} characters, at least {min_length}). "

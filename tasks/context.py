@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
+from redis.asyncio import Redis
 from saq.types import Context
 
 from app.settings import Settings
@@ -14,6 +15,7 @@ __all__ = ["JobContext", "WorkerFacts"]
 
 class WorkerFacts(TypedDict):
     settings: Settings
+    redis: Redis
     hostname: str
     pid: int
     started_at: datetime

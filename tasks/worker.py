@@ -6,28 +6,32 @@ import os
 import socket
 from datetime import UTC, datetime
 
+from redis.asyncio import Redis
 from saq import CronJob, Worker
 
 from app.registry import database as registry
 from app.settings import Settings
-from tasks import heartbeat
+from app.tenancy import runtime
+from tasks import heartbeat, provisioning
 from tasks.context import JobContext
 from tasks.queue import create_queue
 
 __all__ = ["create_worker"]
 
 
-def create_worker(
-    settings: Settings, *, concurrency: int = 10, handle_signals: bool = True
-) -> Worker[JobContext]:
+def create_worker(settings: Settings, *, concurrency: int = 10, handle_signals: bool = True) -> Worker[JobContext]:
     """Build the worker. ``handle_signals=False`` when something else (``wosool dev``) owns Ctrl-C."""
     registry.bind(settings.database_url)
     queue = create_queue(settings)
 
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+
     async def startup(ctx: JobContext) -> None:
         await registry.open_pool(max_size=concurrency)
+        await runtime.open_pools(settings)
         ctx["wosool"] = {
             "settings": settings,
+            "redis": redis,
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
             "started_at": datetime.now(UTC),
@@ -36,16 +40,21 @@ def create_worker(
         await queue.enqueue("beat", timeout=4, retries=1, ttl=60)
 
     async def shutdown(ctx: JobContext) -> None:
+        await runtime.close_pools()
         await registry.close_pool()
         await queue.disconnect()
+        await redis.aclose()
 
     worker_class = Worker if handle_signals else _QuietWorker
     return worker_class(
         queue,
-        functions=[],
+        # Each job's timeout and retries are set where it is enqueued (app.tenancy.services for provisioning).
+        functions=[provisioning.provision_tenant],
         cron_jobs=[
             # A missed beat is harmless (the next comes 5 s later): one attempt, 4 s at most.
             CronJob(heartbeat.beat, cron=heartbeat.HEARTBEAT_CRON, timeout=4, retries=1, ttl=60),
+            # Idempotent and repeated every minute: one attempt each time.
+            CronJob(provisioning.sweep_tenants, cron="* * * * *", timeout=50, retries=1, ttl=300),
         ],
         concurrency=concurrency,
         startup=startup,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,33 +20,52 @@ import pytest
 from litestar import Litestar
 from playwright.async_api import Browser, Page, async_playwright
 from redis.asyncio import Redis
+from saq import Queue
 
 from app.factory import create_app
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
+from app.tenancy import runtime
+from app.tenancy.migrate import migrate_everything
+from app.tenancy.repository import TenantRecord
+from tasks.queue import create_queue
 from tests.browser import CHROMIUM_FLAGS, PageProblems, chromium_path, watch_page
-from tests.services import TestServers, create_database, drop_database, start_test_servers, unique_name
+from tests.people import add_member, create_organization
+from tests.services import (
+    TestServers,
+    create_database,
+    drop_database,
+    drop_tenant_databases,
+    start_test_servers,
+    unique_name,
+)
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
-    found = start_test_servers(tmp_path_factory.mktemp("embedded"))
+def servers() -> Iterator[TestServers]:
+    # Not under pytest's tmp_path: pytest deletes old base temp folders when another session starts, which
+    # would pull the data folder from under a running embedded server.
+    data_dir = Path(tempfile.mkdtemp(prefix="wosool-test-servers-"))
+    found = start_test_servers(data_dir)
     yield found
     if found.embedded is not None:
         found.embedded.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 async def registry_template(servers: TestServers) -> AsyncIterator[str]:
-    """A registry database migrated once; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    """A registry database migrated once, with its server's tenant template database; each test gets a
+    copy of the registry (CREATE DATABASE ... TEMPLATE) and shares the tenant template."""
     name = unique_name("wosool_test_template")
     await create_database(servers.server_url, name)
     registry.bind(servers.database_url(name))
-    await registry.migrate()
+    await migrate_everything(Settings(database_url=servers.database_url(name)))
     yield name
     await drop_database(servers.server_url, name)
+    await drop_database(servers.server_url, f"{name}_template")
 
 
 @pytest.fixture
@@ -63,6 +85,8 @@ async def settings(servers: TestServers, registry_template: str, tmp_path: Path)
     registry.bind(test_settings.database_url)
     yield test_settings
     await registry.close_pool(everyone=True)
+    await runtime.close_pools()
+    await drop_tenant_databases(servers.server_url, test_settings.database_url)
     await drop_database(servers.server_url, name)
 
 
@@ -157,18 +181,24 @@ def wait_for(
     raise AssertionError(f"{url} did not answer {status} within {timeout} s; last: {last}")
 
 
+def _start(settings: Settings, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", *args],
+            env=wosool_env(
+                DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url, WOSOOL_QUEUE=settings.queue_name
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.fixture
 def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """``wosool serve`` as a real process on a free port, against this test's databases."""
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            env=wosool_env(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start(settings, log_path, "serve", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/api/health", process=process, log_path=log_path, timeout=30)
@@ -176,6 +206,17 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture
+def live_worker(settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``wosool worker`` as a real process, against this test's databases and queue."""
+    process = _start(settings, tmp_path / "worker.log", "worker", "--concurrency", "4")
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -212,3 +253,26 @@ async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterato
 
 def page_problems(page: Page) -> PageProblems:
     return page.problems  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture
+async def queue(settings: Settings) -> AsyncIterator[Queue]:
+    job_queue = create_queue(settings)
+    yield job_queue
+    await job_queue.disconnect()
+
+
+@dataclass(frozen=True)
+class World:
+    """alice owns acme, bob is a member of acme, charlie owns noor."""
+
+    acme: TenantRecord
+    noor: TenantRecord
+
+
+@pytest.fixture
+async def world(settings: Settings, redis: Redis, queue: Queue) -> World:
+    acme = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
+    await add_member(acme, "bob@example.com")
+    noor = await create_organization(settings, redis, queue, slug="noor", owner="charlie@example.com")
+    return World(acme=acme, noor=noor)

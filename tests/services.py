@@ -12,8 +12,9 @@ import asyncpg
 
 from app.lib.dsn import with_database
 from app.lib.embedded import EmbeddedServices, start_embedded
+from app.tenancy import databases
 
-__all__ = ["TestServers", "create_database", "drop_database", "start_test_servers"]
+__all__ = ["TestServers", "create_database", "drop_database", "drop_tenant_databases", "start_test_servers"]
 
 
 @dataclass
@@ -58,6 +59,26 @@ async def create_database(server_url: str, name: str, *, template: str | None = 
 async def drop_database(server_url: str, name: str) -> None:
     connection = await asyncpg.connect(server_url)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await databases.drop_database(connection, name)  # also unmarks a template database first
+    finally:
+        await connection.close()
+
+
+async def drop_tenant_databases(server_url: str, registry_url: str) -> None:
+    """Drop every tenant database and role a test's registry knows of (roles are server-wide: they would
+    outlive the test otherwise)."""
+    try:
+        registry = await asyncpg.connect(registry_url)
+    except asyncpg.InvalidCatalogNameError:
+        return  # the test dropped its registry itself
+    try:
+        names = [row["database_name"] for row in await registry.fetch("SELECT database_name FROM tenants")]
+    finally:
+        await registry.close()
+    connection = await asyncpg.connect(server_url)
+    try:
+        for name in names:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'DROP ROLE IF EXISTS "{name}"')
     finally:
         await connection.close()

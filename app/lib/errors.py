@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from app.lib.locale import locale_for
 from app.lib.request_id import REQUEST_ID_HEADER
 
-__all__ = ["exception_handlers", "wants_json"]
+__all__ = ["answer_with", "exception_handlers", "wants_json"]
 
 log = structlog.get_logger("wosool.errors")
 
@@ -36,9 +36,7 @@ def _request_id(request: Request[Any, Any, Any]) -> str:
     return str(state.setdefault("request_id", uuid.uuid4().hex))
 
 
-def _render(
-    request: Request[Any, Any, Any], status_code: int, detail: str, body: dict[str, Any]
-) -> Response[Any]:
+def _render(request: Request[Any, Any, Any], status_code: int, detail: str, body: dict[str, Any]) -> Response[Any]:
     request_id = _request_id(request)
     headers = {REQUEST_ID_HEADER: request_id}
     if wants_json(request):
@@ -72,9 +70,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled error", path=request.url.path, method=request.method, exc_info=exc)
-    detail = (
-        "Something went wrong on our side. It has been logged; quote the request id if you contact support."
-    )
+    detail = "Something went wrong on our side. It has been logged; quote the request id if you contact support."
     body = {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": detail}
     return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, detail, body)
 
@@ -83,3 +79,16 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     HTTPException: handle_http_exception,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_unexpected_error,
 }
+
+
+def answer_with(status_code: int) -> Any:
+    """An exception handler that answers a domain exception with ``status_code`` and the exception's message,
+    as a page or as JSON like every other error."""
+
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        extra = getattr(exc, "errors", None)
+        return handle_http_exception(
+            request, HTTPException(status_code=status_code, detail=str(exc) or type(exc).__name__, extra=extra)
+        )
+
+    return handler

@@ -23,11 +23,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         incoming = next(
-            (
-                value.decode("latin-1")
-                for name, value in scope["headers"]
-                if name == REQUEST_ID_HEADER.encode()
-            ),
+            (value.decode("latin-1") for name, value in scope["headers"] if name == REQUEST_ID_HEADER.encode()),
             "",
         )
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex

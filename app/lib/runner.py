@@ -24,9 +24,7 @@ class _HostedServer(uvicorn.Server):
         yield
 
 
-async def serve_web_and_worker(
-    settings: Settings, *, host: str, port: int, on_started: Callable[[str], None]
-) -> None:
+async def serve_web_and_worker(settings: Settings, *, host: str, port: int, on_started: Callable[[str], None]) -> None:
     """Serve until SIGINT/SIGTERM or until either half stops; then stop both cleanly."""
     server = _HostedServer(
         uvicorn.Config(create_app(settings), host=host, port=port, access_log=False, log_config=None)

@@ -31,8 +31,6 @@ async def save_beat(
 
 async def newest_beat() -> datetime | None:
     row = (
-        await WorkerHeartbeat.select(WorkerHeartbeat.beat_at)
-        .order_by(WorkerHeartbeat.beat_at, ascending=False)
-        .first()
+        await WorkerHeartbeat.select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at, ascending=False).first()
     )
     return None if row is None else row["beat_at"]

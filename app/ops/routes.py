@@ -25,9 +25,7 @@ class ProbesController(Controller):
     @get("/ready", summary="Readiness: registry database, Redis and a recent worker heartbeat", cache=False)
     async def ready(self, request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
         settings: Settings = request.app.state.settings
-        readiness = await check_readiness(
-            request.app.state.redis, heartbeat_max_age=settings.heartbeat_max_age_seconds
-        )
+        readiness = await check_readiness(request.app.state.redis, heartbeat_max_age=settings.heartbeat_max_age_seconds)
         body = {
             "status": "ready" if readiness.ok else "unavailable",
             "failing": readiness.failing,

@@ -53,9 +53,7 @@ async def check_readiness(redis: Redis, *, heartbeat_max_age: float) -> Readines
     return Readiness(checks=dict(zip(names, results, strict=True)))
 
 
-async def record_heartbeat(
-    *, worker_id: str, hostname: str, pid: int, queue: str, started_at: datetime
-) -> None:
+async def record_heartbeat(*, worker_id: str, hostname: str, pid: int, queue: str, started_at: datetime) -> None:
     await heartbeats.save_beat(
         worker_id=worker_id,
         hostname=hostname,

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from piccolo.conf.apps import AppConfig
 
+from app.accounts.tables import IdempotentResponse, Membership, User
+from app.admin.tables import AuditEntry
 from app.ops.tables import WorkerHeartbeat
 from app.settings import PROJECT_ROOT
+from app.tenancy.tables import DatabaseServer, Tenant
 
 APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=str(PROJECT_ROOT / "migrations" / "registry"),
-    table_classes=[WorkerHeartbeat],
+    table_classes=[
+        WorkerHeartbeat,
+        DatabaseServer,
+        Tenant,
+        User,
+        Membership,
+        IdempotentResponse,
+        AuditEntry,
+    ],
     migration_dependencies=[],
     commands=[],
 )

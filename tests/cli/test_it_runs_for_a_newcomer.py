@@ -65,9 +65,7 @@ def _alive(processes: list[psutil.Process]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.browser
-async def test_wosool_dev_serves_the_landing_page_and_ctrl_c_leaves_nothing_behind(
-    page: Page, tmp_path: Path
-) -> None:
+async def test_wosool_dev_serves_the_landing_page_and_ctrl_c_leaves_nothing_behind(page: Page, tmp_path: Path) -> None:
     run = DevRun(tmp_path / "data", tmp_path / "dev.log")
     try:
         await run.wait_until_ready()
@@ -109,13 +107,9 @@ async def test_a_second_wosool_dev_reuses_the_data_of_the_first(tmp_path: Path) 
 
 
 @pytest.mark.slow
-async def test_wosool_dev_uses_real_servers_when_their_urls_are_set(
-    settings: Settings, tmp_path: Path
-) -> None:
+async def test_wosool_dev_uses_real_servers_when_their_urls_are_set(settings: Settings, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    run = DevRun(
-        data_dir, tmp_path / "dev.log", DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url
-    )
+    run = DevRun(data_dir, tmp_path / "dev.log", DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url)
     try:
         await run.wait_until_ready()
         assert await heartbeats.newest_beat() is not None  # written into the test's own registry database

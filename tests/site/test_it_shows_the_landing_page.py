@@ -61,9 +61,7 @@ async def test_a_visitor_sees_a_styled_page_and_can_switch_to_arabic(page: Page,
 
 
 @pytest.mark.browser
-async def test_a_missing_page_shows_a_friendly_error_without_script_errors(
-    browser: Browser, live_server: str
-) -> None:
+async def test_a_missing_page_shows_a_friendly_error_without_script_errors(browser: Browser, live_server: str) -> None:
     context = await browser.new_context(locale="ar-SA", extra_http_headers={"Accept-Language": "ar"})
     page = await context.new_page()
     problems = watch_page(page)

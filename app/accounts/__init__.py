@@ -1,0 +1,1 @@
+"""People: users, passwords, sign-up, sign-in and memberships of tenants."""

@@ -1,0 +1,1 @@
+"""Operators: the audit log (and, later, the super-admin console)."""

@@ -1,0 +1,1 @@
+"""Tenants: their databases, roles, pools, provisioning, resolution and lifecycle."""

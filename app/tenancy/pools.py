@@ -1,0 +1,479 @@
+"""Connections to tenant databases: one small asyncpg pool per tenant, in an LRU, under one global budget.
+
+Each tenant database is reached as the tenant's own login role, so every tenant needs its own pool, and
+thousands of tenants must never mean thousands of open connections (PostgreSQL's ``max_connections`` is
+shared by every process on every host).
+
+How the budget stays exact
+--------------------------
+A *slot* stands for one connection to PostgreSQL in any state: being opened, checked out, idle in its pool, or
+being closed. A connection takes its slot *before* its socket is opened (in the pool's ``connect`` hook) and
+gives it back only from its termination listener, that is once it is closed. Our closes are graceful: asyncpg
+sends Terminate and waits for the server to drop the socket, and PostgreSQL drops it only after the backend has
+left ``pg_stat_activity``. So the backends the server shows for this process never outnumber the slots, and the
+slots never outnumber ``budget``.
+
+Idle connections keep their slot (they still count against ``max_connections``). When a new connection is
+needed and the budget is full, the request waits for a slot while the least recently used pools that hold idle
+connections are evicted: a pool with no work in flight is closed at once; a pool with work in flight has its idle
+connections closed at once and closes itself when that work is done (a running query is never killed). Freed
+slots go to the waiting requests first come, first served; a request that waits longer than ``acquire_timeout``
+gets `PoolBudgetTimeout`.
+
+A background reaper (`TenantPools.start`) closes pools unused for ``idle_seconds`` and, in pools still in use,
+connections idle for that long. asyncpg's own inactivity timer stays on as a backstop (a little later, because it
+aborts the socket instead of closing it gracefully).
+
+Everything runs on one event loop; nothing here is thread-safe. DSNs (they hold passwords) are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import structlog
+
+__all__ = ["PoolBudgetTimeout", "PoolSettings", "PoolStats", "TenantDatabase", "TenantPools"]
+
+log = structlog.get_logger("wosool.tenancy.pools")
+
+
+@dataclass(frozen=True)
+class TenantDatabase:
+    """How to reach one tenant's database as the tenant's own role."""
+
+    tenant_id: str
+    """Stable key for the LRU."""
+    dsn: str = field(repr=False)  # holds the password: kept out of reprs and logs
+    """Full asyncpg DSN: role, password, host/port or ``?host=/socket/dir``, database."""
+
+
+class PoolBudgetTimeout(Exception):
+    """No connection to a tenant database freed up within ``acquire_timeout`` (the web layer answers 503)."""
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    budget: int = 50
+    """Most connections this process holds to all tenant databases together."""
+    per_tenant_max: int = 4
+    """``max_size`` of one tenant's pool."""
+    idle_seconds: float = 60.0
+    """A pool (or a connection in a pool) unused this long is closed by the reaper."""
+    acquire_timeout: float = 5.0
+    """Waiting longer than this for a connection raises `PoolBudgetTimeout`."""
+    connect_timeout: float = 5.0
+    """For opening, and for gracefully closing, one connection."""
+
+    def __post_init__(self) -> None:
+        if self.budget < 1 or self.per_tenant_max < 1:
+            raise ValueError("budget and per_tenant_max must be at least 1")
+        if min(self.idle_seconds, self.acquire_timeout, self.connect_timeout) <= 0:
+            raise ValueError("idle_seconds, acquire_timeout and connect_timeout must be positive")
+
+
+@dataclass
+class PoolStats:
+    """Counters for metrics. ``open_connections`` counts budget slots in use (opening, open or closing)."""
+
+    open_pools: int
+    open_connections: int
+    hits: int
+    """Requests that found their tenant's pool open."""
+    misses: int
+    """Requests that had to open a pool."""
+    evictions: int
+    """Pools closed to make room under the budget or because they sat idle (not `close_tenant`/`close`)."""
+    waits: int
+    """New connections that had to wait for a slot."""
+    timeouts: int
+    """Requests that gave up with `PoolBudgetTimeout`."""
+
+
+class _Slots:
+    """A counting semaphore whose count is exact, with first come, first served hand-over to waiters."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def try_take(self) -> bool:
+        if self.used < self.capacity and not self._waiters:
+            self.used += 1
+            return True
+        return False
+
+    def enqueue(self) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    async def wait(self, waiter: asyncio.Future[None]) -> None:
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # a slot was handed over just as we gave up: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def give(self) -> None:
+        """Return a slot: straight to the longest waiter if there is one (``used`` stays the same)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.used -= 1
+
+
+class _TenantConnection(asyncpg.Connection):
+    """A pool connection that knows its pool entry and since when it has been idle."""
+
+    owner: _TenantPool | None = None
+    idle_since: float | None = None
+    """Set when released to the pool (after the reset), cleared when handed out; None while checked out."""
+    closing: bool = False
+    terminated: asyncio.Event | None = None
+
+    def mark_checked_out(self) -> None:
+        self.idle_since = None
+
+    def is_idle(self) -> bool:
+        return self.idle_since is not None and not self.closing and not self.is_closed()
+
+
+async def _on_checkout(proxy: Any) -> None:
+    """asyncpg ``setup`` hook, run just before a connection is handed out (it is then no longer idle).
+
+    The proxy forwards unknown attributes to the connection."""
+    proxy.mark_checked_out()
+
+
+async def _reset_on_release(connection: _TenantConnection) -> None:
+    """asyncpg ``reset`` hook: the default reset, then mark the connection idle. asyncpg puts it back in the
+    queue right after this returns, with no await in between."""
+    await connection.reset()
+    connection.idle_since = time.monotonic()
+
+
+class _TenantPool:
+    """One tenant's asyncpg pool and its bookkeeping (an entry of the LRU)."""
+
+    def __init__(self, database: TenantDatabase) -> None:
+        self.tenant_id = database.tenant_id
+        self.dsn = database.dsn
+        self.pool: Any = None
+        self.connections: set[_TenantConnection] = set()
+        self.in_flight = 0
+        """Requests inside `TenantPools.connection` for this pool (waiting or holding a connection)."""
+        self.last_used = time.monotonic()
+        self.evicted = False
+        self.closing = False
+        self.closed = asyncio.Event()
+        self._ready: asyncio.Future[Any] | None = None
+
+    async def ready(self) -> Any:
+        """The initialised asyncpg pool (initialising opens nothing: ``min_size=0``)."""
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self.pool)
+        return await asyncio.shield(self._ready)
+
+    @property
+    def initialised(self) -> bool:
+        return self._ready is not None and self._ready.done() and not self._ready.exception()
+
+    def idle_connections(self) -> list[_TenantConnection]:
+        return [connection for connection in self.connections if connection.is_idle()]
+
+
+class TenantPools:
+    """The per-process manager of tenant pools (see the module docstring for the rules it keeps)."""
+
+    def __init__(self, settings: PoolSettings) -> None:
+        self._settings = settings
+        self._slots = _Slots(settings.budget)
+        self._lru: OrderedDict[str, _TenantPool] = OrderedDict()
+        self._draining: set[_TenantPool] = set()
+        """Evicted entries whose pool is not closed yet (waiting for in-flight work, or closing)."""
+        self._closing_connections = 0
+        """Connections whose graceful close has started and whose slot has not come back yet."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+        self._reap_every = min(max(settings.idle_seconds / 4, 0.05), 5.0)
+        self._hits = self._misses = self._evictions = self._waits = self._timeouts = 0
+
+    # -- the public interface -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def connection(self, database: TenantDatabase) -> AsyncIterator[asyncpg.Connection]:
+        """``async with pools.connection(db) as conn:`` — a connection of that tenant's pool.
+
+        Raises `PoolBudgetTimeout` when none frees up within ``acquire_timeout``."""
+        if self._closed:
+            raise RuntimeError("the tenant pools are closed")
+        entry = self._check_out(database)
+        try:
+            pool = await entry.ready()
+            connection = await self._acquire(entry, pool)
+            try:
+                yield connection
+            finally:
+                await pool.release(connection)  # asyncpg shields the release from cancellation
+        finally:
+            self._check_in(entry)
+
+    def stats(self) -> PoolStats:
+        return PoolStats(
+            open_pools=len(self._lru) + len(self._draining),
+            open_connections=self._slots.used,
+            hits=self._hits,
+            misses=self._misses,
+            evictions=self._evictions,
+            waits=self._waits,
+            timeouts=self._timeouts,
+        )
+
+    async def close_tenant(self, tenant_id: str) -> None:
+        """Close the tenant's pool once its in-flight work is done, and wait until every connection is gone
+        from the server (so its database can be dropped). Requests made afterwards open a new pool: stop
+        routing to the tenant first."""
+        entries = [entry for entry in (*self._lru.values(), *self._draining) if entry.tenant_id == tenant_id]
+        for entry in entries:
+            self._retire(entry)
+        await asyncio.gather(*(entry.closed.wait() for entry in entries))
+
+    async def start(self) -> None:
+        """Start the idle reaper."""
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._reap_forever(), name="wosool-tenant-pool-reaper")
+
+    async def close(self) -> None:
+        """Close every pool, waiting for in-flight work; afterwards `connection` refuses."""
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        for entry in list(self._lru.values()):
+            self._retire(entry)
+        await asyncio.gather(*(entry.closed.wait() for entry in list(self._draining)))
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- requests ----------------------------------------------------------------------------------------
+
+    def _check_out(self, database: TenantDatabase) -> _TenantPool:
+        entry = self._lru.get(database.tenant_id)
+        if entry is not None and entry.dsn != database.dsn:
+            self._retire(entry)  # new credentials (or server): the old pool drains and closes
+            entry = None
+        if entry is None:
+            self._misses += 1
+            entry = self._new_entry(database)
+            self._lru[database.tenant_id] = entry
+        else:
+            self._hits += 1
+            self._lru.move_to_end(database.tenant_id)
+        entry.in_flight += 1
+        entry.last_used = time.monotonic()
+        return entry
+
+    def _check_in(self, entry: _TenantPool) -> None:
+        entry.in_flight -= 1
+        entry.last_used = time.monotonic()
+        if entry.evicted:
+            self._close_idle(entry)
+        elif self._slots.waiting:
+            self._make_room()
+
+    async def _acquire(self, entry: _TenantPool, pool: Any) -> Any:
+        deadline = asyncio.timeout(self._settings.acquire_timeout)
+        try:
+            async with deadline:
+                return await pool.acquire()
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # e.g. the server did not answer within connect_timeout
+            self._timeouts += 1
+            raise PoolBudgetTimeout(
+                f"no connection to the database of tenant {entry.tenant_id!r} within "
+                f"{self._settings.acquire_timeout:g} s ({self._slots.used} of {self._slots.capacity} "
+                f"connections in use, {self._slots.waiting} requests waiting)"
+            ) from None
+
+    def _new_entry(self, database: TenantDatabase) -> _TenantPool:
+        entry = _TenantPool(database)
+        entry.pool = asyncpg.create_pool(
+            database.dsn,
+            min_size=0,
+            max_size=self._settings.per_tenant_max,
+            max_inactive_connection_lifetime=self._settings.idle_seconds + 2 * self._reap_every,
+            timeout=self._settings.connect_timeout,
+            connection_class=_TenantConnection,
+            connect=functools.partial(self._open_connection, entry),
+            setup=_on_checkout,
+            reset=_reset_on_release,
+        )
+        return entry
+
+    # -- slots -------------------------------------------------------------------------------------------
+
+    async def _open_connection(self, entry: _TenantPool, *args: Any, **kwargs: Any) -> _TenantConnection:
+        """asyncpg ``connect`` hook: take a slot, then open. A request that gives up mid-connect does not
+        abort the half-open connection (the server would still hold a backend for a moment); it is finished
+        and closed gracefully in the background, holding its slot until then."""
+        await self._take_slot()
+        opening = asyncio.ensure_future(asyncpg.connect(*args, **kwargs))
+        try:
+            connection: _TenantConnection = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(self._discard_opened)
+            raise
+        except BaseException:
+            self._slots.give()
+            raise
+        self._adopt(entry, connection)
+        return connection
+
+    async def _take_slot(self) -> None:
+        if self._slots.try_take():
+            return
+        self._waits += 1
+        waiter = self._slots.enqueue()
+        self._make_room()
+        await self._slots.wait(waiter)
+
+    def _adopt(self, entry: _TenantPool | None, connection: _TenantConnection) -> None:
+        connection.owner = entry
+        connection.terminated = asyncio.Event()
+        if entry is not None:
+            entry.connections.add(connection)
+        connection.add_termination_listener(functools.partial(self._on_terminated, connection))
+
+    def _on_terminated(self, connection: _TenantConnection, _reference: object) -> None:
+        """Termination listener: runs once per connection, whichever way it closed. Gives the slot back."""
+        if connection.owner is not None:
+            connection.owner.connections.discard(connection)
+        if connection.closing:
+            self._closing_connections -= 1
+        if connection.terminated is not None:
+            connection.terminated.set()
+        self._slots.give()
+
+    def _discard_opened(self, opening: asyncio.Future[Any]) -> None:
+        if opening.cancelled() or opening.exception() is not None:
+            self._slots.give()
+            return
+        connection: _TenantConnection = opening.result()
+        self._adopt(None, connection)
+        self._close_soon(connection, unless_handed_out=False)
+
+    def _make_room(self) -> None:
+        """Evict least recently used pools holding idle connections until their closing covers the waiters."""
+        shortfall = self._slots.waiting - self._closing_connections
+        for entry in list(self._lru.values()):
+            if shortfall <= 0:
+                return
+            idle = len(entry.idle_connections())
+            if idle:
+                self._evictions += 1
+                self._retire(entry)
+                shortfall -= idle
+
+    # -- closing -----------------------------------------------------------------------------------------
+
+    def _retire(self, entry: _TenantPool) -> None:
+        """Take the entry out of the LRU; close its idle connections now, and the pool once it is unused."""
+        if not entry.evicted:
+            entry.evicted = True
+            if self._lru.get(entry.tenant_id) is entry:
+                del self._lru[entry.tenant_id]
+            self._draining.add(entry)
+        self._close_idle(entry)
+
+    def _close_idle(self, entry: _TenantPool) -> None:
+        for connection in entry.idle_connections():
+            self._close_soon(connection)
+        if entry.in_flight == 0 and not entry.closing:
+            entry.closing = True
+            self._spawn(self._close_pool(entry))
+
+    def _close_soon(self, connection: _TenantConnection, *, unless_handed_out: bool = True) -> None:
+        if connection.closing or (connection.terminated is not None and connection.terminated.is_set()):
+            return
+        connection.closing = True
+        self._closing_connections += 1
+        self._spawn(self._close_connection(connection, unless_handed_out))
+
+    async def _close_connection(self, connection: _TenantConnection, unless_handed_out: bool) -> None:
+        """Close gracefully. This task starts a loop turn later, when its pool may have handed the idle
+        connection out again: then it is left alone. The check and the start of ``close()`` (which marks the
+        connection closed before its first suspension) run with no await in between."""
+        if unless_handed_out and connection.idle_since is None:
+            connection.closing = False
+            self._closing_connections -= 1
+            return
+        try:
+            await connection.close(timeout=self._settings.connect_timeout)  # aborts if it times out
+        except Exception as error:
+            tenant = connection.owner.tenant_id if connection.owner is not None else None
+            log.warning("tenant connection closed uncleanly", tenant_id=tenant, error=type(error).__name__)
+
+    async def _close_pool(self, entry: _TenantPool) -> None:
+        """Close an unused pool; return once the server has dropped all its connections."""
+        try:
+            connections = list(entry.connections)
+            for connection in connections:  # all idle: nothing is in flight and the LRU no longer has the entry
+                self._close_soon(connection, unless_handed_out=False)
+            await asyncio.gather(*(c.terminated.wait() for c in connections if c.terminated is not None))
+            if entry.initialised:
+                await entry.pool.close()  # nothing is checked out and nothing is left open: returns at once
+        except Exception as error:
+            log.warning("tenant pool closed uncleanly", tenant_id=entry.tenant_id, error=type(error).__name__)
+            if entry.initialised:
+                entry.pool.terminate()
+        finally:
+            self._draining.discard(entry)
+            entry.closed.set()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the reaper --------------------------------------------------------------------------------------
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._reap_every)
+            self._reap(time.monotonic())
+
+    def _reap(self, now: float) -> None:
+        """Evict pools unused for ``idle_seconds``; in pools still in use, close connections idle that long."""
+        limit = self._settings.idle_seconds
+        for entry in list(self._lru.values()):
+            if entry.in_flight == 0 and now - entry.last_used >= limit:
+                self._evictions += 1
+                self._retire(entry)
+                continue
+            for connection in entry.idle_connections():
+                if connection.idle_since is not None and now - connection.idle_since >= limit:
+                    self._close_soon(connection)

@@ -1,0 +1,59 @@
+"""Tenant pages that are not the CRM itself: the tenant's home, the "preparing your CRM" page, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Template
+
+from app.accounts.access import TenantAccess, any_status_access
+from app.tenancy import services as tenancy
+
+__all__ = ["tenant_home", "tenant_preparing_status", "tenant_status"]
+
+
+@get(
+    "/t/{slug:str}/",
+    name="tenant-home",
+    include_in_schema=False,
+    cache=False,
+    dependencies={"access": Provide(any_status_access)},
+)
+async def tenant_home(request: Request[Any, Any, Any], access: NamedDependency[TenantAccess]) -> Template:
+    tenant = access.tenant
+    if tenant.status in ("provisioning", "failed"):
+        return Template("tenancy/preparing.html", context={"tenant": tenant, "member": access.member})
+    if tenant.status != "active":
+        return Template(
+            "tenancy/unavailable.html", context={"tenant": tenant, "member": access.member}, status_code=403
+        )
+    workspace = await tenancy.workspace_summary(tenant, request.app.state.settings)
+    return Template("tenancy/home.html", context={"tenant": tenant, "member": access.member, "workspace": workspace})
+
+
+@get(
+    "/t/{slug:str}/preparing/status",
+    name="tenant-preparing-status",
+    include_in_schema=False,
+    cache=False,
+    dependencies={"access": Provide(any_status_access)},
+)
+async def tenant_preparing_status(access: NamedDependency[TenantAccess]) -> Template | ClientRedirect:
+    """Polled by the preparing page; sends the browser on once the tenant is ready."""
+    if access.tenant.status == "active":
+        return ClientRedirect(f"/t/{access.tenant.slug}/")
+    return Template("tenancy/_preparing_status.html", context={"tenant": access.tenant})
+
+
+@get("/api/tenants/{slug:str}/status", name="tenant-status", tags=["tenants"], cache=False)
+async def tenant_status(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[dict[str, str]]:
+    """Provisioning status of a tenant created by `POST /api/auth/register-organization`."""
+    tenant = await tenancy.find_tenant(request.app.state.redis, slug)
+    if tenant is None or tenant.status == "deleted":
+        raise NotFoundException(f"There is no tenant '{slug}'.")
+    return Response({"slug": tenant.slug, "status": tenant.status})

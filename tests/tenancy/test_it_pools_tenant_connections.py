@@ -1,0 +1,365 @@
+"""The tenant pool manager against a real PostgreSQL: tenant databases owned by their own login roles, the
+global connection budget checked from the server's side (pg_stat_activity), eviction, the reaper, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from app.tenancy.pools import PoolBudgetTimeout, PoolSettings, TenantDatabase, TenantPools
+from tests.services import TestServers, unique_name
+
+TENANT_DATABASES = 12
+
+
+@dataclass(frozen=True)
+class Tenant:
+    role: str
+    password: str
+    database: str
+    dsn: str
+
+    def as_tenant(self, tenant_id: str | None = None) -> TenantDatabase:
+        return TenantDatabase(tenant_id=tenant_id or self.database, dsn=self.dsn)
+
+
+@dataclass(frozen=True)
+class Tenants:
+    server_url: str
+    all: list[Tenant]
+    spare: Tenant
+    """Only for the test that drops its database."""
+
+    @property
+    def roles(self) -> list[str]:
+        return [tenant.role for tenant in (*self.all, self.spare)]
+
+
+def tenant_dsn(server_url: str, role: str, password: str, database: str) -> str:
+    """The server URL with the tenant's role, password and database (host, port or ?host= kept)."""
+    parts = urlsplit(server_url)
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc, path="/" + database))
+
+
+@pytest.fixture(scope="module")
+async def tenants(servers: TestServers) -> AsyncIterator[Tenants]:
+    """Tenant databases, each owned by its own login role, CONNECT revoked from PUBLIC; dropped afterwards."""
+    prefix = unique_name("wosool_tpool")
+    made = []
+    for i in range(TENANT_DATABASES + 1):
+        role, password, database = f"{prefix}_r{i}", secrets.token_urlsafe(16), f"{prefix}_d{i}"
+        made.append(Tenant(role, password, database, tenant_dsn(servers.server_url, role, password, database)))
+    admin = await asyncpg.connect(servers.server_url)
+    try:
+        for tenant in made:
+            await admin.execute(f"CREATE ROLE \"{tenant.role}\" LOGIN PASSWORD '{tenant.password}'")
+            await admin.execute(f'CREATE DATABASE "{tenant.database}" OWNER "{tenant.role}"')
+            await admin.execute(f'REVOKE CONNECT ON DATABASE "{tenant.database}" FROM PUBLIC')
+        yield Tenants(servers.server_url, made[:-1], made[-1])
+    finally:
+        for tenant in made:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{tenant.database}" WITH (FORCE)')
+            await admin.execute(f'DROP ROLE IF EXISTS "{tenant.role}"')
+        await admin.close()
+
+
+async def backends(server_url: str, roles: list[str]) -> int:
+    """Connections PostgreSQL has open for these roles right now."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        count: int = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = ANY($1::name[])", roles
+        )
+        return count
+    finally:
+        await admin.close()
+
+
+class Sampler:
+    """Samples pg_stat_activity (and the manager's own count) in the background; keeps the peaks."""
+
+    def __init__(self, tenants: Tenants, pools: TenantPools) -> None:
+        self.tenants, self.pools = tenants, pools
+        self.server_peak = self.stats_peak = self.samples = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self, admin: asyncpg.Connection) -> None:
+        while True:
+            count = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = ANY($1::name[])", self.tenants.roles
+            )
+            self.server_peak = max(self.server_peak, count)
+            self.stats_peak = max(self.stats_peak, self.pools.stats().open_connections)
+            self.samples += 1
+            await asyncio.sleep(0.001)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Sampler]:
+        admin = await asyncpg.connect(self.tenants.server_url)
+        self._task = asyncio.create_task(self._run(admin))
+        try:
+            yield self
+        finally:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def tenant_pools(settings: PoolSettings) -> AsyncIterator[TenantPools]:
+    pools = TenantPools(settings)
+    await pools.start()
+    try:
+        yield pools
+    finally:
+        await asyncio.wait_for(pools.close(), 10)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 3.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_it_reuses_a_tenant_pool_and_counts_hits_and_misses(tenants: Tenants) -> None:
+    first, second = tenants.all[0].as_tenant(), tenants.all[1].as_tenant()
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=4)) as pools:
+            async with pools.connection(first) as connection:
+                pid = await connection.fetchval("SELECT pg_backend_pid()")
+            async with pools.connection(first) as connection:
+                assert await connection.fetchval("SELECT pg_backend_pid()") == pid  # the same connection
+            async with pools.connection(second) as connection:
+                assert await connection.fetchval("SELECT pg_backend_pid()") != pid
+
+            stats = pools.stats()
+            assert (stats.hits, stats.misses, stats.evictions, stats.waits, stats.timeouts) == (1, 2, 0, 0, 0)
+            assert (stats.open_pools, stats.open_connections) == (2, 2)
+            assert await backends(tenants.server_url, tenants.roles) == 2
+        assert pools.stats().open_connections == 0
+        assert await backends(tenants.server_url, tenants.roles) == 0  # close() waits for the server
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def test_it_connects_as_the_tenant_role_which_cannot_reach_another_tenant(tenants: Tenants) -> None:
+    a, b = tenants.all[0], tenants.all[1]
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=2)) as pools:
+            async with pools.connection(a.as_tenant()) as connection:
+                row = await connection.fetchrow("SELECT current_user, session_user, current_database()")
+            assert tuple(row) == (a.role, a.role, a.database)
+
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):  # CONNECT is revoked from PUBLIC
+                await asyncpg.connect(tenant_dsn(tenants.server_url, a.role, a.password, b.database))
+
+            wrong = TenantDatabase("a-to-b", tenant_dsn(tenants.server_url, a.role, a.password, b.database))
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with pools.connection(wrong):
+                    pass
+            assert pools.stats().open_connections == 1  # the refused connection gave its slot back
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def test_it_keeps_passwords_out_of_reprs_and_errors(tenants: Tenants) -> None:
+    tenant = tenants.all[0]
+
+    async def body() -> None:
+        assert tenant.password not in repr(tenant.as_tenant())
+        settings = PoolSettings(budget=1, acquire_timeout=0.2)
+        async with tenant_pools(settings) as pools, pools.connection(tenant.as_tenant("held")):
+            with pytest.raises(PoolBudgetTimeout) as caught:
+                async with pools.connection(tenants.all[1].as_tenant()):
+                    pass
+        assert tenant.password not in str(caught.value)
+        assert tenants.all[1].password not in str(caught.value)
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def test_it_never_exceeds_the_budget_with_200_tenants_at_once(tenants: Tenants) -> None:
+    """200 tenants (tenant ids spread over the test databases) hit at once, three requests each, budget 20."""
+    budget = 20
+    ids = [(n, f"tenant-{n}", tenants.all[n % len(tenants.all)]) for n in range(200)]
+
+    async def one_tenant(pools: TenantPools, n: int, tenant_id: str, tenant: Tenant) -> None:
+        for round_ in range(3):
+            async with pools.connection(tenant.as_tenant(tenant_id)) as connection:
+                assert await connection.fetchval("SELECT current_user") == tenant.role
+                await connection.execute("SELECT pg_sleep($1)", (n + round_) % 5 * 0.002)
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=budget, acquire_timeout=10)) as pools:
+            sampler = Sampler(tenants, pools)
+            async with sampler.running():
+                await asyncio.gather(*(one_tenant(pools, *each) for each in ids))
+            stats = pools.stats()
+
+        assert sampler.samples > 10
+        assert sampler.server_peak <= budget
+        assert sampler.stats_peak <= budget
+        assert sampler.server_peak >= budget // 2  # the run really pressed against the budget
+        assert stats.misses >= 200
+        assert stats.hits + stats.misses == 600
+        assert stats.evictions > 0
+        assert stats.waits > 0
+        assert stats.timeouts == 0
+        assert await backends(tenants.server_url, tenants.roles) == 0
+
+    await asyncio.wait_for(body(), 20)
+
+
+async def test_it_lets_an_evicted_pool_finish_its_query_before_closing_it(tenants: Tenants) -> None:
+    """Tenant A runs a slow query and has an idle connection; B needs a slot: A is evicted, its idle connection
+    closes at once, the slow query runs to its end, then A's pool closes."""
+    a, b = tenants.all[0], tenants.all[1]
+    sleeping = asyncio.Event()
+
+    async def slow_query(pools: TenantPools) -> str:
+        async with pools.connection(a.as_tenant()) as connection:
+            sleeping.set()
+            result: str = await connection.fetchval("SELECT 'finished' FROM pg_sleep(1.0)")
+            return result
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=2, per_tenant_max=2)) as pools:
+            async with pools.connection(a.as_tenant()), pools.connection(a.as_tenant()):
+                pass  # A now holds two idle connections: the whole budget
+            slow = asyncio.create_task(slow_query(pools))
+            await sleeping.wait()
+
+            async with pools.connection(b.as_tenant()) as connection:
+                assert await connection.fetchval("SELECT current_user") == b.role
+            assert not slow.done()
+            stats = pools.stats()
+            assert stats.evictions == 1
+            assert stats.waits == 1
+            assert await backends(tenants.server_url, [a.role]) == 1  # the sleeping one, still running
+
+            assert await slow == "finished"
+            await eventually(lambda: _open_pools_are(pools, 1))  # only B's
+            assert await backends(tenants.server_url, [a.role]) == 0
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def test_it_raises_pool_budget_timeout_instead_of_waiting_forever(tenants: Tenants) -> None:
+    a, b = tenants.all[0], tenants.all[1]
+
+    async def body() -> None:
+        settings = PoolSettings(budget=1, per_tenant_max=1, acquire_timeout=0.3)
+        async with tenant_pools(settings) as pools:
+            async with pools.connection(a.as_tenant()):
+                started = time.monotonic()
+                with pytest.raises(PoolBudgetTimeout):
+                    async with pools.connection(b.as_tenant()):
+                        pass
+                assert 0.25 <= time.monotonic() - started < 2
+                with pytest.raises(PoolBudgetTimeout):  # A's own pool is full too
+                    async with pools.connection(a.as_tenant()):
+                        pass
+                assert pools.stats().timeouts == 2
+                assert await backends(tenants.server_url, tenants.roles) == 1
+
+            async with pools.connection(b.as_tenant()) as connection:  # A released: its idle pool makes room
+                assert await connection.fetchval("SELECT current_user") == b.role
+            assert pools.stats().evictions == 1
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def test_it_reaps_idle_pools_and_idle_connections(tenants: Tenants) -> None:
+    quiet, busy = tenants.all[:3], tenants.all[3]
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=10, idle_seconds=0.3)) as pools:
+            for tenant in quiet:
+                async with pools.connection(tenant.as_tenant()) as connection:
+                    await connection.execute("SELECT 1")
+            async with pools.connection(busy.as_tenant()), pools.connection(busy.as_tenant()):
+                pass  # the busy tenant has two connections
+            assert pools.stats().open_connections == 5
+
+            async with pools.connection(busy.as_tenant()) as connection:  # keep one in use throughout
+                await eventually(lambda: _open_pools_are(pools, 1))
+                await eventually(lambda: _open_connections_are(pools, 1))  # its idle second one closed
+                assert await connection.fetchval("SELECT 1") == 1
+                assert await backends(tenants.server_url, tenants.roles) == 1
+            await eventually(lambda: _open_pools_are(pools, 0))
+            assert await backends(tenants.server_url, tenants.roles) == 0
+            assert pools.stats().evictions == 4
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def _open_pools_are(pools: TenantPools, count: int) -> bool:
+    return pools.stats().open_pools == count
+
+
+async def _open_connections_are(pools: TenantPools, count: int) -> bool:
+    return pools.stats().open_connections == count
+
+
+async def test_it_waits_for_in_flight_work_before_closing_a_tenant(tenants: Tenants) -> None:
+    """close_tenant returns only when the work is done and the server has dropped the connections, so the
+    database can be dropped at once (without FORCE)."""
+    doomed, other = tenants.spare, tenants.all[0]
+    working = asyncio.Event()
+
+    async def work(pools: TenantPools) -> str:
+        async with pools.connection(doomed.as_tenant()) as connection:
+            working.set()
+            result: str = await connection.fetchval("SELECT 'done' FROM pg_sleep(0.4)")
+            return result
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=4)) as pools:
+            async with pools.connection(other.as_tenant()):
+                pass
+            task = asyncio.create_task(work(pools))
+            await working.wait()
+            started = time.monotonic()
+            await pools.close_tenant(doomed.database)
+            assert time.monotonic() - started >= 0.3
+            assert task.done()
+            assert task.result() == "done"
+            assert await backends(tenants.server_url, [doomed.role]) == 0
+            assert pools.stats().open_pools == 1
+            assert pools.stats().evictions == 0
+
+            admin = await asyncpg.connect(tenants.server_url)
+            try:
+                await admin.execute(f'DROP DATABASE "{doomed.database}"')
+            finally:
+                await admin.close()
+
+            task = asyncio.create_task(work_on(pools, other))
+            await asyncio.sleep(0.05)
+        assert task.done()  # close() too waited for the in-flight work
+        assert task.result() == 1
+        with pytest.raises(RuntimeError):
+            async with pools.connection(other.as_tenant()):
+                pass
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def work_on(pools: TenantPools, tenant: Tenant) -> int:
+    async with pools.connection(tenant.as_tenant()) as connection:
+        result: int = await connection.fetchval("SELECT 1 FROM pg_sleep(0.3)")
+        return result

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from httpx import AsyncClient
+from redis.asyncio import Redis
+
+from app.settings import Settings
+from app.tenancy import repository, services
+from tests.conftest import World
+from tests.people import sign_in
+
+
+async def test_an_unknown_tenant_is_404_by_status_url(client: AsyncClient) -> None:
+    response = await client.get("/api/tenants/no-such-shop/status")
+
+    assert response.status_code == 404
+
+
+async def test_a_suspended_tenant_shows_a_clear_page_and_403_json(
+    client: AsyncClient, world: World, redis: Redis
+) -> None:
+    await sign_in(client, "alice@example.com")
+    assert (await client.get("/t/acme/settings/members")).status_code == 200
+
+    await services.suspend_tenant(redis, "acme", actor="test")
+    page = await client.get("/t/acme/settings/members")
+    api = await client.get("/t/acme/settings/members", headers={"accept": "application/json"})
+    home = await client.get("/t/acme/")
+
+    assert page.status_code == 403
+    assert "suspended" in page.text
+    assert api.status_code == 403
+    assert api.json()["status"] == "suspended"
+    assert home.status_code == 403
+
+
+async def test_resuming_opens_the_tenant_again_at_once(client: AsyncClient, world: World, redis: Redis) -> None:
+    await sign_in(client, "alice@example.com")
+    await services.suspend_tenant(redis, "acme", actor="test")
+    assert (await client.get("/t/acme/settings/members")).status_code == 403
+
+    await services.resume_tenant(redis, "acme", actor="test")
+
+    assert (await client.get("/t/acme/settings/members")).status_code == 200
+
+
+async def test_a_tenant_still_provisioning_shows_the_preparing_page(
+    client: AsyncClient, world: World, redis: Redis
+) -> None:
+    await repository.update_tenant(world.acme.id, status="provisioning")
+    await services.tenant_changed(redis, "acme")
+    await sign_in(client, "alice@example.com")
+
+    home = await client.get("/t/acme/")
+    members = await client.get("/t/acme/settings/members", follow_redirects=False)
+    poll = await client.get("/t/acme/preparing/status", headers={"hx-request": "true"})
+
+    assert "Preparing your CRM" in home.text
+    assert 'hx-get="/t/acme/preparing/status"' in home.text
+    assert members.status_code in (302, 303)
+    assert members.headers["location"] == "/t/acme/"
+    assert "hx-redirect" not in poll.headers
+
+    await repository.update_tenant(world.acme.id, status="active")
+    await services.tenant_changed(redis, "acme")
+    ready = await client.get("/t/acme/preparing/status", headers={"hx-request": "true"})
+    assert ready.headers["hx-redirect"] == "/t/acme/"
+
+
+async def test_lookups_are_cached_and_a_change_clears_the_cache(world: World, redis: Redis, settings: Settings) -> None:
+    await services.find_tenant(redis, "acme")
+    assert await redis.exists("wosool:tenant:slug:acme")
+
+    await services.suspend_tenant(redis, "acme", actor="test")
+
+    assert not await redis.exists("wosool:tenant:slug:acme")
+    assert (await services.find_tenant(redis, "acme")).status == "suspended"  # type: ignore[union-attr]
+
+
+async def test_an_unknown_slug_is_remembered_until_a_tenant_takes_it(
+    client: AsyncClient, redis: Redis, settings: Settings
+) -> None:
+    assert await services.find_tenant(redis, "fresh-shop") is None
+    assert await redis.get("wosool:tenant:slug:fresh-shop") == b"unknown"
+
+    response = await client.post(
+        "/api/auth/register-organization",
+        json={"name": "Fresh", "slug": "fresh-shop", "email": "f@x.io", "password": "correct horse battery"},
+    )
+
+    assert response.status_code == 202
+    assert (await client.get("/api/tenants/fresh-shop/status")).status_code == 200
