@@ -16,7 +16,12 @@ from redis.asyncio import Redis
 from saq import Queue
 
 from app.accounts import repository
-from app.accounts.passwords import WeakPassword, check_password_rules, hash_password, verify_password
+from app.accounts.passwords import (
+    WeakPassword,
+    check_password_rules,
+    hash_password_off_loop,
+    verify_password_off_loop,
+)
 from app.accounts.repository import EmailTaken, MemberRecord, UserRecord
 from app.admin import audit
 from app.lib import ratelimit
@@ -200,14 +205,14 @@ async def _create(
 async def _new_or_matching_user(registration: Registration) -> UserRecord:
     existing = await repository.user_by_email(registration.email)
     if existing is not None:
-        if verify_password(existing.password_hash, registration.password):
+        if await verify_password_off_loop(existing.password_hash, registration.password):
             return existing  # the same person adding an organization
         raise Conflict("email", "an account with this e-mail address already exists; sign in to add an organization")
     try:
         return await repository.insert_user(
             email=registration.email,
             name="",
-            password_hash=hash_password(registration.password),
+            password_hash=await hash_password_off_loop(registration.password),
             locale=registration.locale,
         )
     except EmailTaken:
@@ -220,7 +225,7 @@ async def sign_in(email: str, password: str, *, redis: Redis, client_ip: str) ->
     await ratelimit.hit(redis, LOGIN_PER_IP, client_ip)
     await ratelimit.hit(redis, LOGIN_PER_EMAIL, address)
     user = await repository.user_by_email(address)
-    if not verify_password(user.password_hash if user else "", password) or user is None:
+    if not await verify_password_off_loop(user.password_hash if user else "", password) or user is None:
         raise InvalidCredentials
     await repository.record_login(user.id)
     return user
@@ -249,7 +254,9 @@ async def add_member(tenant: TenantRecord, actor: MemberRecord, *, email: str, r
         user = await repository.user_by_email(address)
         if user is None:
             temporary_password = secrets.token_urlsafe(12)
-            user = await repository.insert_user(email=address, name="", password_hash=hash_password(temporary_password))
+            user = await repository.insert_user(
+                email=address, name="", password_hash=await hash_password_off_loop(temporary_password)
+            )
         try:
             membership_id = await repository.insert_membership(user_id=user.id, tenant_id=tenant.id, role=role)
         except asyncpg.UniqueViolationError:

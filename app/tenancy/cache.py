@@ -3,6 +3,11 @@
 Every web request resolves its tenant, so the lookup must not cost a registry query. The cached record holds
 no plaintext secret (the role password stays Fernet-encrypted). Unknown slugs are cached briefly too, so a
 flood of random slugs does not reach PostgreSQL; creating a tenant clears its slug's entry.
+
+A reader that fills the cache could otherwise race a writer: read the old row, the writer commits and clears
+the cache, then the reader stores the old row for the whole TTL. So each slug has a generation number that
+every change increments; a reader stores what it read only if the generation is still the one it saw
+before reading.
 """
 
 from __future__ import annotations
@@ -13,15 +18,30 @@ from redis.asyncio import Redis
 
 from app.tenancy.repository import TenantRecord
 
-__all__ = ["cached_tenant", "forget_tenant", "remember_tenant", "remember_unknown"]
+__all__ = ["cached_tenant", "forget_tenant", "generation", "remember_tenant", "remember_unknown"]
 
 _TTL_SECONDS = 300
 _UNKNOWN_TTL_SECONDS = 30
+_GENERATION_TTL_SECONDS = 86_400
 _UNKNOWN = "unknown"
+
+# KEYS[1] generation, KEYS[2] entry; ARGV[1] generation seen before reading, ARGV[2] value, ARGV[3] TTL.
+_SET_IF_UNCHANGED = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
 
 
 def _key(slug: str) -> str:
     return f"wosool:tenant:slug:{slug}"
+
+
+def _generation_key(slug: str) -> str:
+    return f"wosool:tenant:generation:{slug}"
 
 
 async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
@@ -35,13 +55,28 @@ async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
     return TenantRecord.from_cache(json.loads(text))
 
 
-async def remember_tenant(redis: Redis, tenant: TenantRecord) -> None:
-    await redis.set(_key(tenant.slug), json.dumps(tenant.to_cache()), ex=_TTL_SECONDS)
+async def generation(redis: Redis, slug: str) -> str:
+    """Read before reading the registry; hand it to `remember_tenant` / `remember_unknown`."""
+    raw = await redis.get(_generation_key(slug))
+    return "" if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-async def remember_unknown(redis: Redis, slug: str) -> None:
-    await redis.set(_key(slug), _UNKNOWN, ex=_UNKNOWN_TTL_SECONDS)
+async def remember_tenant(redis: Redis, tenant: TenantRecord, seen_generation: str) -> None:
+    await _set_if_unchanged(redis, tenant.slug, json.dumps(tenant.to_cache()), _TTL_SECONDS, seen_generation)
+
+
+async def remember_unknown(redis: Redis, slug: str, seen_generation: str) -> None:
+    await _set_if_unchanged(redis, slug, _UNKNOWN, _UNKNOWN_TTL_SECONDS, seen_generation)
 
 
 async def forget_tenant(redis: Redis, slug: str) -> None:
-    await redis.delete(_key(slug))
+    """Call after the change is committed."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(_generation_key(slug))
+        pipe.expire(_generation_key(slug), _GENERATION_TTL_SECONDS)
+        pipe.delete(_key(slug))
+        await pipe.execute()
+
+
+async def _set_if_unchanged(redis: Redis, slug: str, value: str, ttl: int, seen_generation: str) -> None:
+    await redis.eval(_SET_IF_UNCHANGED, 2, _generation_key(slug), _key(slug), seen_generation, value, str(ttl))

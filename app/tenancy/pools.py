@@ -6,23 +6,32 @@ shared by every process on every host).
 
 How the budget stays exact
 --------------------------
-A *slot* stands for one connection to PostgreSQL in any state: being opened, checked out, idle in its pool, or
-being closed. A connection takes its slot *before* its socket is opened (in the pool's ``connect`` hook) and
-gives it back only from its termination listener, that is once it is closed. Our closes are graceful: asyncpg
-sends Terminate and waits for the server to drop the socket, and PostgreSQL drops it only after the backend has
-left ``pg_stat_activity``. So the backends the server shows for this process never outnumber the slots, and the
-slots never outnumber ``budget``.
+A *slot* stands for one connection to PostgreSQL in any state: about to be opened, checked out, idle in its
+pool, or being closed. A slot is taken *before* a socket is opened and given back only by the connection's
+termination listener, once it is closed. Our closes are graceful: asyncpg sends Terminate and waits for the
+server to drop the socket, and PostgreSQL drops it only after the backend has left ``pg_stat_activity``. So the
+backends the server shows for this process never outnumber the slots, and the slots never outnumber ``budget``.
+(Only an aborted socket — asyncpg's backstop timer below, a close that times out, a connection that broke — can
+leave a backend exiting for a moment after its slot is back.)
 
-Idle connections keep their slot (they still count against ``max_connections``). When a new connection is
-needed and the budget is full, the request waits for a slot while the least recently used pools that hold idle
-connections are evicted: a pool with no work in flight is closed at once; a pool with work in flight has its idle
-connections closed at once and closes itself when that work is done (a running query is never killed). Freed
-slots go to the waiting requests first come, first served; a request that waits longer than ``acquire_timeout``
-gets `PoolBudgetTimeout`.
+Getting a connection
+--------------------
+A request is served by an idle connection of its tenant's pool when there is one. Otherwise it reserves a slot
+and its pool opens a connection. When the budget is full, the request waits for whichever comes first: one of
+its tenant's connections coming back, or a slot. A tenant with no connection is *needy*: slots are freed for it,
+cheapest first: idle connections another pool can spare (a pool keeps its last one), then the least recently
+used pools with no work in flight, which are evicted. A tenant whose connections are all checked out waits its
+turn on them instead (under pressure pools take turns rather than grow at each other's expense) and becomes
+needy only after ``_OWN_TURN_SECONDS``, say behind a long query. Checked-out connections are never touched.
+Freed slots go to needy requests first, first come, first served; a request that waits longer than
+``acquire_timeout`` gets `PoolBudgetTimeout`.
+
+An evicted pool leaves the LRU at once (the tenant's next request opens a new pool); if it still has work in
+flight (`close_tenant`, new credentials), it closes once that work is done: a running query is never killed.
 
 A background reaper (`TenantPools.start`) closes pools unused for ``idle_seconds`` and, in pools still in use,
-connections idle for that long. asyncpg's own inactivity timer stays on as a backstop (a little later, because it
-aborts the socket instead of closing it gracefully).
+connections idle that long. asyncpg's own inactivity timer stays on as a backstop, a little later, because it
+aborts the socket instead of closing it gracefully.
 
 Everything runs on one event loop; nothing here is thread-safe. DSNs (they hold passwords) are never logged.
 """
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import time
 from collections import OrderedDict, deque
@@ -44,6 +54,11 @@ import structlog
 __all__ = ["PoolBudgetTimeout", "PoolSettings", "PoolStats", "TenantDatabase", "TenantPools"]
 
 log = structlog.get_logger("wosool.tenancy.pools")
+
+_OWN_TURN_SECONDS = 1.0
+"""With the budget full, a tenant whose connections are all checked out waits for one of them (or for a slot that
+costs nobody their last connection) this long at most, or half of ``acquire_timeout``, before it may evict another
+tenant's pool."""
 
 
 @dataclass(frozen=True)
@@ -93,53 +108,74 @@ class PoolStats:
     evictions: int
     """Pools closed to make room under the budget or because they sat idle (not `close_tenant`/`close`)."""
     waits: int
-    """New connections that had to wait for a slot."""
+    """Requests that had to wait because the budget was full (for a slot, or for their pool's connections)."""
     timeouts: int
     """Requests that gave up with `PoolBudgetTimeout`."""
 
 
 class _Slots:
-    """A counting semaphore whose count is exact, with first come, first served hand-over to waiters."""
+    """A counting semaphore whose count is exact. Freed slots are handed to waiters first come, first served,
+    *needy* waiters (a request whose tenant has no connection to wait for) before those that want to grow."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.used = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._needy: deque[asyncio.Future[None]] = deque()
+        self._growing: deque[asyncio.Future[None]] = deque()
 
     @property
     def waiting(self) -> int:
-        return len(self._waiters)
+        return len(self._needy) + len(self._growing)
+
+    @property
+    def needy_waiting(self) -> int:
+        return len(self._needy)
+
+    def has_room(self) -> bool:
+        return self.used < self.capacity and not self.waiting
 
     def try_take(self) -> bool:
-        if self.used < self.capacity and not self._waiters:
+        if self.has_room():
             self.used += 1
             return True
         return False
 
-    def enqueue(self) -> asyncio.Future[None]:
+    def enqueue(self, *, needy: bool) -> asyncio.Future[None]:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        (self._needy if needy else self._growing).append(waiter)
         return waiter
 
-    async def wait(self, waiter: asyncio.Future[None]) -> None:
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.give()  # a slot was handed over just as we gave up: pass it on
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
+    def withdraw(self, waiter: asyncio.Future[None]) -> bool:
+        """Leave the queue; True if a slot had been handed over already (the caller now holds it)."""
+        if waiter.done() and not waiter.cancelled():
+            return True
+        waiter.cancel()
+        for queue in (self._needy, self._growing):
+            with contextlib.suppress(ValueError):
+                queue.remove(waiter)
+        return False
 
     def give(self) -> None:
-        """Return a slot: straight to the longest waiter if there is one (``used`` stays the same)."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        """Return a slot: straight to a waiter if there is one (``used`` stays the same)."""
+        for queue in (self._needy, self._growing):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
         self.used -= 1
+
+
+@dataclass
+class _Reservation:
+    """A slot taken for the connection a request's pool is about to open (see `TenantPools._open_connection`)."""
+
+    held: bool = True
+
+
+_reservation: contextvars.ContextVar[_Reservation | None] = contextvars.ContextVar(
+    "wosool_tenant_pool_reservation", default=None
+)
 
 
 class _TenantConnection(asyncpg.Connection):
@@ -153,9 +189,19 @@ class _TenantConnection(asyncpg.Connection):
 
     def mark_checked_out(self) -> None:
         self.idle_since = None
+        if self.owner is not None:
+            self.owner.idle.discard(self)
+
+    def mark_idle(self) -> None:
+        self.idle_since = time.monotonic()
+        if self.owner is not None and not self.closing:
+            self.owner.idle.add(self)
 
     def is_idle(self) -> bool:
         return self.idle_since is not None and not self.closing and not self.is_closed()
+
+    def is_checked_out(self) -> bool:
+        return self.idle_since is None and not self.closing and not self.is_closed()
 
 
 async def _on_checkout(proxy: Any) -> None:
@@ -169,23 +215,29 @@ async def _reset_on_release(connection: _TenantConnection) -> None:
     """asyncpg ``reset`` hook: the default reset, then mark the connection idle. asyncpg puts it back in the
     queue right after this returns, with no await in between."""
     await connection.reset()
-    connection.idle_since = time.monotonic()
+    connection.mark_idle()
 
 
 class _TenantPool:
     """One tenant's asyncpg pool and its bookkeeping (an entry of the LRU)."""
 
-    def __init__(self, database: TenantDatabase) -> None:
+    def __init__(self, database: TenantDatabase, max_size: int) -> None:
         self.tenant_id = database.tenant_id
         self.dsn = database.dsn
+        self.max_size = max_size
         self.pool: Any = None
         self.connections: set[_TenantConnection] = set()
+        self.idle: set[_TenantConnection] = set()
+        """Connections released to the pool and not being closed (kept up to date for `_make_room`)."""
+        self.opening = 0
         self.in_flight = 0
         """Requests inside `TenantPools.connection` for this pool (waiting or holding a connection)."""
         self.last_used = time.monotonic()
         self.evicted = False
         self.closing = False
         self.closed = asyncio.Event()
+        self.own_waiters: list[asyncio.Future[None]] = []
+        """Requests waiting for one of this pool's connections to come back."""
         self._ready: asyncio.Future[Any] | None = None
 
     async def ready(self) -> Any:
@@ -199,7 +251,19 @@ class _TenantPool:
         return self._ready is not None and self._ready.done() and not self._ready.exception()
 
     def idle_connections(self) -> list[_TenantConnection]:
-        return [connection for connection in self.connections if connection.is_idle()]
+        return [connection for connection in self.idle if connection.is_idle()]
+
+    def checked_out(self) -> int:
+        return sum(connection.is_checked_out() for connection in self.connections)
+
+    def open_connections(self) -> int:
+        return sum(not connection.closing for connection in self.connections)
+
+    def wake_own_waiters(self) -> None:
+        waiters, self.own_waiters = self.own_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 class TenantPools:
@@ -301,14 +365,26 @@ class TenantPools:
         entry.last_used = time.monotonic()
         if entry.evicted:
             self._close_idle(entry)
-        elif self._slots.waiting:
-            self._make_room()
+        elif entry.in_flight == 0 and not entry.connections:
+            self._retire(entry)  # nothing left to reuse; keeps the LRU down to pools that hold something
+        elif self._slots.needy_waiting > self._closing_connections:
+            self._make_room()  # before waking this pool's waiters, so the connection just released stays theirs
+        entry.wake_own_waiters()
 
     async def _acquire(self, entry: _TenantPool, pool: Any) -> Any:
         deadline = asyncio.timeout(self._settings.acquire_timeout)
         try:
             async with deadline:
-                return await pool.acquire()
+                reservation = _Reservation(held=await self._wait_for_room(entry))
+                token = _reservation.set(reservation)
+                try:
+                    # No await between the decision above and this call: an idle connection is handed out
+                    # at once, or the pool's connect hook takes over the reserved slot.
+                    return await pool.acquire()
+                finally:
+                    _reservation.reset(token)
+                    if reservation.held:  # an idle connection was handed out after all, or acquire failed
+                        self._slots.give()
         except TimeoutError:
             if not deadline.expired():
                 raise  # e.g. the server did not answer within connect_timeout
@@ -319,8 +395,59 @@ class TenantPools:
                 f"connections in use, {self._slots.waiting} requests waiting)"
             ) from None
 
+    async def _wait_for_room(self, entry: _TenantPool) -> bool:
+        """Wait until the request can be served within the budget; True if a slot was reserved for it.
+
+        Returns False at once when the pool has an idle connection, or when all its connections are checked out
+        and it can open no more (asyncpg then queues the request until one comes back)."""
+        loop = asyncio.get_running_loop()
+        needy_from = loop.time() + min(_OWN_TURN_SECONDS, self._settings.acquire_timeout / 2)
+        reserved = counted = False
+        while True:
+            if entry.idle_connections() or entry.checked_out() + entry.opening >= entry.max_size:
+                if reserved:
+                    self._slots.give()
+                return False
+            if reserved or self._slots.try_take():
+                return True
+            if not counted:
+                self._waits += 1
+                counted = True
+            has_own = entry.checked_out() + entry.opening > 0
+            needy_at = None if not has_own or loop.time() >= needy_from else needy_from
+            reserved = await self._release_or_slot(entry, needy_at)
+
+    async def _release_or_slot(self, entry: _TenantPool, needy_at: float | None) -> bool:
+        """Wait for one of the pool's connections to come back or for a slot: as a needy waiter (``needy_at``
+        is None), or else as one that wants to grow, until ``needy_at`` (loop time). True if a slot was handed
+        over; if both happen at once the slot is passed on and the pool's own connection used."""
+        loop = asyncio.get_running_loop()
+        own: asyncio.Future[None] = loop.create_future()
+        entry.own_waiters.append(own)
+        slot = self._slots.enqueue(needy=needy_at is None)
+        if needy_at is None:
+            self._make_room()
+        try:
+            timeout = None if needy_at is None else max(0.0, needy_at - loop.time())
+            await asyncio.wait([own, slot], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            self._stop_waiting(entry, own, slot, keep_slot=False)
+            raise
+        return self._stop_waiting(entry, own, slot, keep_slot=not own.done())
+
+    def _stop_waiting(
+        self, entry: _TenantPool, own: asyncio.Future[None], slot: asyncio.Future[None], keep_slot: bool
+    ) -> bool:
+        with contextlib.suppress(ValueError):
+            entry.own_waiters.remove(own)
+        if not self._slots.withdraw(slot):
+            return False
+        if not keep_slot:
+            self._slots.give()
+        return keep_slot
+
     def _new_entry(self, database: TenantDatabase) -> _TenantPool:
-        entry = _TenantPool(database)
+        entry = _TenantPool(database, self._settings.per_tenant_max)
         entry.pool = asyncpg.create_pool(
             database.dsn,
             min_size=0,
@@ -337,10 +464,16 @@ class TenantPools:
     # -- slots -------------------------------------------------------------------------------------------
 
     async def _open_connection(self, entry: _TenantPool, *args: Any, **kwargs: Any) -> _TenantConnection:
-        """asyncpg ``connect`` hook: take a slot, then open. A request that gives up mid-connect does not
-        abort the half-open connection (the server would still hold a backend for a moment); it is finished
-        and closed gracefully in the background, holding its slot until then."""
-        await self._take_slot()
+        """asyncpg ``connect`` hook: use the request's reserved slot (or take one), then open.
+
+        A request that gives up mid-connect does not abort the half-open connection (the server would still hold
+        a backend for a moment); it is finished and closed gracefully in the background, holding its slot."""
+        reservation = _reservation.get()
+        if reservation is not None and reservation.held:
+            reservation.held = False  # the slot is now this connection's
+        else:
+            await self._take_slot()  # no reservation: asyncpg picked an empty holder although one was idle
+        entry.opening += 1
         opening = asyncio.ensure_future(asyncpg.connect(*args, **kwargs))
         try:
             connection: _TenantConnection = await asyncio.shield(opening)
@@ -350,6 +483,8 @@ class TenantPools:
         except BaseException:
             self._slots.give()
             raise
+        finally:
+            entry.opening -= 1
         self._adopt(entry, connection)
         return connection
 
@@ -357,9 +492,14 @@ class TenantPools:
         if self._slots.try_take():
             return
         self._waits += 1
-        waiter = self._slots.enqueue()
+        waiter = self._slots.enqueue(needy=True)
         self._make_room()
-        await self._slots.wait(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if self._slots.withdraw(waiter):
+                self._slots.give()  # handed over just as we gave up: pass it on
+            raise
 
     def _adopt(self, entry: _TenantPool | None, connection: _TenantConnection) -> None:
         connection.owner = entry
@@ -372,6 +512,8 @@ class TenantPools:
         """Termination listener: runs once per connection, whichever way it closed. Gives the slot back."""
         if connection.owner is not None:
             connection.owner.connections.discard(connection)
+            connection.owner.idle.discard(connection)
+            connection.owner.wake_own_waiters()
         if connection.closing:
             self._closing_connections -= 1
         if connection.terminated is not None:
@@ -387,16 +529,23 @@ class TenantPools:
         self._close_soon(connection, unless_handed_out=False)
 
     def _make_room(self) -> None:
-        """Evict least recently used pools holding idle connections until their closing covers the waiters."""
-        shortfall = self._slots.waiting - self._closing_connections
-        for entry in list(self._lru.values()):
-            if shortfall <= 0:
+        """Start closing connections until they cover the needy waiters (requests whose tenant has no connection
+        to wait for, or has waited its turn long enough), cheapest first: idle connections a pool can spare (it
+        keeps one), then the least recently used pools with no work in flight (evicted). Pools whose own requests
+        are waiting for their connections are left alone; checked-out connections are never touched."""
+        if self._slots.needy_waiting <= self._closing_connections:
+            return
+        entries = [entry for entry in self._lru.values() if entry.idle and not entry.own_waiters]
+        for entry in entries:
+            spare = entry.idle_connections()[: max(0, entry.open_connections() - 1)]
+            for connection in spare[: self._slots.needy_waiting - self._closing_connections]:
+                self._close_soon(connection)
+        for entry in entries:
+            if self._slots.needy_waiting <= self._closing_connections:
                 return
-            idle = len(entry.idle_connections())
-            if idle:
+            if entry.in_flight == 0 and entry.idle_connections():
                 self._evictions += 1
                 self._retire(entry)
-                shortfall -= idle
 
     # -- closing -----------------------------------------------------------------------------------------
 
@@ -420,6 +569,8 @@ class TenantPools:
         if connection.closing or (connection.terminated is not None and connection.terminated.is_set()):
             return
         connection.closing = True
+        if connection.owner is not None:
+            connection.owner.idle.discard(connection)
         self._closing_connections += 1
         self._spawn(self._close_connection(connection, unless_handed_out))
 

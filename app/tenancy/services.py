@@ -113,11 +113,12 @@ async def find_tenant(redis: Redis, slug: str) -> TenantRecord | None:
         return cached
     if cached == "unknown":
         return None
+    seen = await cache.generation(redis, slug)
     tenant = await repository.tenant_by_slug(slug)
     if tenant is None:
-        await cache.remember_unknown(redis, slug)
+        await cache.remember_unknown(redis, slug, seen)
     else:
-        await cache.remember_tenant(redis, tenant)
+        await cache.remember_tenant(redis, tenant, seen)
     return tenant
 
 

@@ -224,10 +224,10 @@ async def test_it_never_exceeds_the_budget_with_200_tenants_at_once(tenants: Ten
     await asyncio.wait_for(body(), 20)
 
 
-async def test_it_lets_an_evicted_pool_finish_its_query_before_closing_it(tenants: Tenants) -> None:
-    """Tenant A runs a slow query and has an idle connection; B needs a slot: A is evicted, its idle connection
-    closes at once, the slow query runs to its end, then A's pool closes."""
-    a, b = tenants.all[0], tenants.all[1]
+async def test_it_makes_room_without_touching_a_running_query(tenants: Tenants) -> None:
+    """Tenant A runs a slow query and has an idle connection, which fills the budget. B needs a slot: A's idle
+    connection is closed, its running query is not. C needs one: B's pool, now unused, is evicted."""
+    a, b, c = tenants.all[:3]
     sleeping = asyncio.Event()
 
     async def slow_query(pools: TenantPools) -> str:
@@ -238,24 +238,64 @@ async def test_it_lets_an_evicted_pool_finish_its_query_before_closing_it(tenant
 
     async def body() -> None:
         async with tenant_pools(PoolSettings(budget=2, per_tenant_max=2)) as pools:
-            async with pools.connection(a.as_tenant()), pools.connection(a.as_tenant()):
-                pass  # A now holds two idle connections: the whole budget
-            slow = asyncio.create_task(slow_query(pools))
-            await sleeping.wait()
+            sampler = Sampler(tenants, pools)
+            async with sampler.running():
+                async with pools.connection(a.as_tenant()), pools.connection(a.as_tenant()):
+                    pass  # A now holds two idle connections: the whole budget
+                slow = asyncio.create_task(slow_query(pools))
+                await sleeping.wait()
 
-            async with pools.connection(b.as_tenant()) as connection:
-                assert await connection.fetchval("SELECT current_user") == b.role
-            assert not slow.done()
-            stats = pools.stats()
-            assert stats.evictions == 1
-            assert stats.waits == 1
-            assert await backends(tenants.server_url, [a.role]) == 1  # the sleeping one, still running
+                for tenant in (b, c):
+                    async with pools.connection(tenant.as_tenant()) as connection:
+                        assert await connection.fetchval("SELECT current_user") == tenant.role
+                assert not slow.done()
+                stats = pools.stats()
+                assert (stats.waits, stats.evictions, stats.open_pools) == (2, 1, 2)  # B's pool went
+                assert await _states(tenants.server_url, a.role) == ["active"]  # the sleeping query
 
-            assert await slow == "finished"
-            await eventually(lambda: _open_pools_are(pools, 1))  # only B's
-            assert await backends(tenants.server_url, [a.role]) == 0
+                assert await slow == "finished"
+            assert sampler.server_peak <= 2
 
     await asyncio.wait_for(body(), 10)
+
+
+async def test_it_lets_an_evicted_pool_finish_its_query_before_closing_it(tenants: Tenants) -> None:
+    """A's credentials change while its slow query runs: its pool is evicted at once (new requests get a new
+    pool), the query runs to its end, then the old pool closes."""
+    a = tenants.all[0]
+    old, new = a.as_tenant(), TenantDatabase(a.database, f"{a.dsn}{'&' if '?' in a.dsn else '?'}application_name=new")
+    sleeping = asyncio.Event()
+
+    async def slow_query(pools: TenantPools) -> str:
+        async with pools.connection(old) as connection:
+            sleeping.set()
+            result: str = await connection.fetchval("SELECT 'finished' FROM pg_sleep(0.8)")
+            return result
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=3)) as pools:
+            slow = asyncio.create_task(slow_query(pools))
+            await sleeping.wait()
+            async with pools.connection(new) as connection:
+                assert await connection.fetchval("SELECT current_setting('application_name')") == "new"
+            assert not slow.done()
+            assert pools.stats().open_pools == 2  # the new pool, and the evicted one, still draining
+            assert await backends(tenants.server_url, [a.role]) == 2
+
+            assert await slow == "finished"
+            await eventually(lambda: _open_pools_are(pools, 1))
+            assert await backends(tenants.server_url, [a.role]) == 1  # only the new pool's connection
+
+    await asyncio.wait_for(body(), 10)
+
+
+async def _states(server_url: str, role: str) -> list[str]:
+    admin = await asyncpg.connect(server_url)
+    try:
+        rows = await admin.fetch("SELECT state FROM pg_stat_activity WHERE usename = $1", role)
+        return [row["state"] for row in rows]
+    finally:
+        await admin.close()
 
 
 async def test_it_raises_pool_budget_timeout_instead_of_waiting_forever(tenants: Tenants) -> None:
@@ -348,10 +388,10 @@ async def test_it_waits_for_in_flight_work_before_closing_a_tenant(tenants: Tena
             finally:
                 await admin.close()
 
-            task = asyncio.create_task(work_on(pools, other))
+            last = asyncio.create_task(work_on(pools, other))
             await asyncio.sleep(0.05)
-        assert task.done()  # close() too waited for the in-flight work
-        assert task.result() == 1
+        assert last.done()  # close() too waited for the in-flight work
+        assert last.result() == 1
         with pytest.raises(RuntimeError):
             async with pools.connection(other.as_tenant()):
                 pass
@@ -363,3 +403,39 @@ async def work_on(pools: TenantPools, tenant: Tenant) -> int:
     async with pools.connection(tenant.as_tenant()) as connection:
         result: int = await connection.fetchval("SELECT 1 FROM pg_sleep(0.3)")
         return result
+
+
+async def test_it_gives_every_slot_back_when_requests_are_cancelled(tenants: Tenants) -> None:
+    """Requests cancelled while waiting for a slot, while connecting, or mid-query leak nothing."""
+    budget = 5
+
+    async def request(pools: TenantPools, n: int) -> None:
+        tenant = tenants.all[n % len(tenants.all)]
+        async with pools.connection(tenant.as_tenant(f"tenant-{n % 40}")) as connection:
+            await connection.execute("SELECT pg_sleep(0.01)")
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=budget, acquire_timeout=3)) as pools:
+            sampler = Sampler(tenants, pools)
+            async with sampler.running():
+                for wave in range(3):
+                    outcomes = await asyncio.gather(
+                        *(asyncio.wait_for(request(pools, n), (n + wave) % 9 * 0.004) for n in range(120)),
+                        return_exceptions=True,
+                    )
+                    assert {type(outcome) for outcome in outcomes} <= {type(None), TimeoutError}
+                    assert any(isinstance(outcome, TimeoutError) for outcome in outcomes)
+                    await eventually(lambda: _server_agrees(tenants, pools))
+            assert sampler.server_peak <= budget
+            assert sampler.stats_peak <= budget
+            async with pools.connection(tenants.all[0].as_tenant()) as connection:  # still serving
+                assert await connection.fetchval("SELECT 1") == 1
+        assert pools.stats().open_connections == 0
+        assert await backends(tenants.server_url, tenants.roles) == 0
+
+    await asyncio.wait_for(body(), 15)
+
+
+async def _server_agrees(tenants: Tenants, pools: TenantPools) -> bool:
+    """Once everything settles, the slots in use are exactly the connections the server has for us."""
+    return await backends(tenants.server_url, tenants.roles) == pools.stats().open_connections

@@ -89,3 +89,18 @@ async def test_an_unknown_slug_is_remembered_until_a_tenant_takes_it(
 
     assert response.status_code == 202
     assert (await client.get("/api/tenants/fresh-shop/status")).status_code == 200
+
+
+async def test_a_lookup_that_read_before_a_change_does_not_cache_the_old_row(world: World, redis: Redis) -> None:
+    """The race behind a 300 s stale "provisioning" status: read, change + invalidate, then store."""
+    from app.tenancy import cache
+
+    seen = await cache.generation(redis, "acme")
+    old_row = await repository.tenant_by_slug("acme")
+    assert old_row is not None
+    await services.suspend_tenant(redis, "acme", actor="test")  # commits and invalidates in between
+
+    await cache.remember_tenant(redis, old_row, seen)
+
+    assert await redis.get("wosool:tenant:slug:acme") is None
+    assert (await services.find_tenant(redis, "acme")).status == "suspended"  # type: ignore[union-attr]
