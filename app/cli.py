@@ -172,6 +172,22 @@ def generate_secrets() -> None:
     click.echo(f"SUPER_ADMIN_KEY={secrets.token_urlsafe(32)}")
 
 
+@main.command("reencrypt-secrets")
+def reencrypt_secrets() -> None:
+    """Encrypt every stored secret again with the first ENCRYPTION_KEY.
+
+    Rotation: put a new key in front (ENCRYPTION_KEY=new,old), restart, run this, then drop the old key.
+    """
+    from app.tenancy import services
+
+    settings = _load_settings()
+
+    async def run() -> None:
+        click.echo(f"{await services.reencrypt_secrets(settings)} secret(s) re-encrypted with the newest key")
+
+    _run_with_registry(run, settings)
+
+
 @main.group()
 def tenants() -> None:
     """List, create, suspend, resume, delete and migrate tenants (each change is written to the audit log)."""

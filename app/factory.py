@@ -34,6 +34,7 @@ from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
 from app.lib.request_id import request_id_middleware
 from app.lib.sessions import LazySessionConfig
+from app.ops.metrics import register_metrics
 from app.ops.routes import ProbesController
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
@@ -70,6 +71,7 @@ class WosoolApp(Litestar):
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the web app. Without arguments the settings come from the environment."""
     settings = settings or Settings.from_env()
+    register_metrics()
     registry.bind(settings.database_url)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     root_store = RedisStore(redis, namespace="wosool", handle_client_shutdown=False)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.settings import Settings
-from app.tenancy.pools import PoolSettings, TenantPools
+from app.tenancy.pools import PoolSettings, PoolStats, TenantPools
 
-__all__ = ["close_pools", "forget_pool", "open_pools", "pools"]
+__all__ = ["close_pools", "current_stats", "forget_pool", "open_pools", "pools"]
 
 _pools: TenantPools | None = None
 
@@ -16,6 +16,11 @@ async def open_pools(settings: Settings) -> TenantPools:
         _pools = TenantPools(PoolSettings(budget=settings.tenant_pool_budget))
         await _pools.start()
     return _pools
+
+
+def current_stats() -> PoolStats | None:
+    """The pools' counters, or None where no pools are open (the CLI)."""
+    return None if _pools is None else _pools.stats()
 
 
 def pools() -> TenantPools:

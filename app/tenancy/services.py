@@ -32,6 +32,7 @@ __all__ = [
     "find_tenant",
     "new_tenant",
     "purge_due_tenants",
+    "reencrypt_secrets",
     "request_provisioning",
     "resume_tenant",
     "server_admin_dsn",
@@ -157,6 +158,24 @@ async def workspace_summary(tenant: TenantRecord, settings: Settings) -> dict[st
             "FROM workspace"
         )
     return dict(row) if row else {}
+
+
+async def reencrypt_secrets(settings: Settings) -> int:
+    """Encrypt every tenancy secret again with the newest ENCRYPTION_KEY (after a key is added in front), so
+    the old key can be retired. Returns how many secrets were rewritten."""
+    box = SecretBox(settings.encryption_keys)
+    count = 0
+    for tenant in await repository.list_tenants():
+        if tenant.role_password_encrypted:
+            await repository.update_tenant(
+                tenant.id, role_password_encrypted=box.rotate(tenant.role_password_encrypted)
+            )
+            count += 1
+    for server in await repository.list_servers():
+        if server.dsn_encrypted:
+            await repository.update_server(server.id, dsn_encrypted=box.rotate(server.dsn_encrypted))
+            count += 1
+    return count
 
 
 async def _require(slug: str) -> TenantRecord:
