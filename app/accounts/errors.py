@@ -14,6 +14,7 @@ from app.lib.errors import answer_with, wants_json
 from app.lib.locale import locale_for
 from app.lib.ratelimit import RateLimited
 from app.tenancy.pools import PoolBudgetTimeout
+from app.tenancy.repository import NoServerAccepting
 
 __all__ = ["access_exception_handlers"]
 
@@ -55,4 +56,5 @@ access_exception_handlers: dict[type[Exception] | int, Any] = {
     Conflict: answer_with(409),
     RateLimited: _rate_limited,
     PoolBudgetTimeout: answer_with(503),
+    NoServerAccepting: answer_with(503),
 }

@@ -12,6 +12,7 @@ import asyncpg
 from app.tenancy.tables import DatabaseServer, Tenant
 
 __all__ = [
+    "NoServerAccepting",
     "ServerRecord",
     "SlugTaken",
     "TenantRecord",
@@ -26,6 +27,10 @@ __all__ = [
     "update_server",
     "update_tenant",
 ]
+
+
+class NoServerAccepting(LookupError):
+    """Every database server is full or closed to new tenants."""
 
 
 class SlugTaken(Exception):
@@ -218,5 +223,5 @@ async def least_loaded_server() -> ServerRecord:
         """
     )
     if not rows:
-        raise LookupError("no database server accepts new tenants (run `wosool migrate` first)")
+        raise NoServerAccepting("no database server accepts new tenants right now (run `wosool migrate` first?)")
     return _server(rows[0])
