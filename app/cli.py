@@ -323,6 +323,75 @@ def tenants_migrate(concurrency: int) -> None:
     _run_with_registry(run, settings)
 
 
+@main.group()
+def apikeys() -> None:
+    """Create, list and revoke a tenant's API keys (for /api/v1)."""
+
+
+@apikeys.command("create")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.option("--name", required=True, help="What the key is for, e.g. 'ERP sync'.")
+def apikeys_create(slug: str, name: str) -> None:
+    """Print a new key once; only its hash is stored."""
+    from app.accounts import api_keys
+
+    async def run() -> None:
+        tenant = await _active_tenant(slug)
+        try:
+            record, key = await api_keys.create_api_key(tenant.id, tenant.slug, name=name, actor="cli")
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(key)
+        click.echo(f"Key '{record.name}' ({record.display}) created for {tenant.slug}. It is shown only now.", err=True)
+
+    _run_with_registry(run)
+
+
+@apikeys.command("list")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+def apikeys_list(slug: str) -> None:
+    """The tenant's keys (never the keys themselves)."""
+    from app.accounts import api_keys
+
+    async def run() -> None:
+        tenant = await _active_tenant(slug, any_status=True)
+        for record in await api_keys.list_api_keys(tenant.id):
+            state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "active"
+            used = f"{record.last_used_at:%Y-%m-%d %H:%M}" if record.last_used_at else "never"
+            click.echo(f"{record.id}  {record.display:<16} {state:<18} last used {used:<17} {record.name}")
+
+    _run_with_registry(run)
+
+
+@apikeys.command("revoke")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.argument("key_id", type=click.UUID)
+def apikeys_revoke(slug: str, key_id: Any) -> None:
+    """Revoke a key at once (its id is in `wosool apikeys list`)."""
+    from app.accounts import api_keys
+
+    async def run() -> None:
+        tenant = await _active_tenant(slug, any_status=True)
+        try:
+            record = await api_keys.revoke_api_key(tenant.id, tenant.slug, key_id, actor="cli")
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"revoked {record.display} ({record.name})")
+
+    _run_with_registry(run)
+
+
+async def _active_tenant(slug: str, *, any_status: bool = False) -> Any:
+    from app.tenancy import repository
+
+    tenant = await repository.tenant_by_slug(slug)
+    if tenant is None or tenant.status == "deleted":
+        raise click.ClickException(f"no tenant '{slug}'")
+    if not any_status and tenant.status != "active":
+        raise click.ClickException(f"'{slug}' is {tenant.status}")
+    return tenant
+
+
 async def _lifecycle(change: Any) -> Any:
     from app.tenancy import services
 

@@ -41,7 +41,7 @@ from app.settings import PROJECT_ROOT, Settings
 from app.site.routes import landing_page, switch_language
 from app.tenancy import runtime
 from app.tenancy.hosts import rewrite_tenant_host
-from app.tenancy.routes import tenant_home, tenant_preparing_status, tenant_status
+from app.tenancy.routes import api_workspace, tenant_home, tenant_preparing_status, tenant_status
 from tasks.queue import create_queue
 
 __all__ = ["create_app"]
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tenant_home,
             tenant_preparing_status,
             tenant_status,
+            api_workspace,
             ProbesController,
             WosoolMetrics,
             create_static_files_router(

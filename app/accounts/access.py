@@ -11,21 +11,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 
 from app.accounts import repository
+from app.accounts.api_keys import ApiKeyRecord, InvalidApiKey, authenticate_api_key
 from app.accounts.repository import MemberRecord, UserRecord
+from app.lib import ratelimit
 from app.tenancy import services as tenancy
 from app.tenancy.repository import TenantRecord
 
 __all__ = [
+    "API_KEY_LIMIT",
     "SESSION_EMAIL",
     "SESSION_USER",
+    "ApiAccess",
     "NotSignedIn",
     "TenantAccess",
     "TenantUnavailable",
     "any_status_access",
+    "api_key_access",
     "sign_in_session",
     "signed_in_user_id",
     "tenant_access",
@@ -90,3 +95,30 @@ async def tenant_access(request: Request[Any, Any, Any], slug: FromPath[str]) ->
     if access.tenant.status != "active":
         raise TenantUnavailable(access.tenant)
     return access
+
+
+API_KEY_LIMIT = ratelimit.Limit("api-key", attempts=600, per_seconds=60)
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    tenant: TenantRecord
+    key: ApiKeyRecord
+
+
+async def api_key_access(request: Request[Any, Any, Any]) -> ApiAccess:
+    """The tenant of the API key in ``Authorization: Bearer <key>``; the key alone decides the tenant."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
+    try:
+        record = await authenticate_api_key(key.strip())
+    except InvalidApiKey:
+        raise NotAuthorizedException("This API key is not valid (unknown or revoked).") from None
+    await ratelimit.hit(request.app.state.redis, API_KEY_LIMIT, str(record.id))
+    tenant = await tenancy.tenant_by_id(record.tenant_id)
+    if tenant is None or tenant.status == "deleted":
+        raise NotAuthorizedException("This API key is not valid (unknown or revoked).")
+    if tenant.status != "active":
+        raise TenantUnavailable(tenant)
+    return ApiAccess(tenant=tenant, key=record)

@@ -9,7 +9,7 @@ from piccolo.table import Table
 
 from app.tenancy.tables import Tenant
 
-__all__ = ["IdempotentResponse", "Membership", "User"]
+__all__ = ["ApiKey", "IdempotentResponse", "Membership", "User"]
 
 
 class User(Table, tablename="users"):
@@ -45,3 +45,17 @@ class IdempotentResponse(Table, tablename="idempotent_responses"):
     status_code = Integer()
     body = JSONB()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiKey(Table, tablename="api_keys"):
+    """An integrator's key to one tenant's REST API. Only a SHA-256 of the key is stored."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    prefix = Varchar(length=16, unique=True, index=True)
+    key_hash = Varchar(length=64, secret=True)
+    created_by = Varchar(length=254)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

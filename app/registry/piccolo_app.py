@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from piccolo.conf.apps import AppConfig
 
-from app.accounts.tables import IdempotentResponse, Membership, User
+from app.accounts.tables import ApiKey, IdempotentResponse, Membership, User
 from app.admin.tables import AuditEntry
 from app.ops.tables import WorkerHeartbeat
 from app.settings import PROJECT_ROOT
@@ -20,6 +20,7 @@ APP_CONFIG = AppConfig(
         User,
         Membership,
         IdempotentResponse,
+        ApiKey,
         AuditEntry,
     ],
     migration_dependencies=[],

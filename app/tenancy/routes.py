@@ -11,10 +11,10 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Template
 
-from app.accounts.access import TenantAccess, any_status_access
+from app.accounts.access import ApiAccess, TenantAccess, any_status_access, api_key_access
 from app.tenancy import services as tenancy
 
-__all__ = ["tenant_home", "tenant_preparing_status", "tenant_status"]
+__all__ = ["api_workspace", "tenant_home", "tenant_preparing_status", "tenant_status"]
 
 
 @get(
@@ -57,3 +57,24 @@ async def tenant_status(request: Request[Any, Any, Any], slug: FromPath[str]) ->
     if tenant is None or tenant.status == "deleted":
         raise NotFoundException(f"There is no tenant '{slug}'.")
     return Response({"slug": tenant.slug, "status": tenant.status})
+
+
+@get(
+    "/api/v1/workspace",
+    name="api-workspace",
+    tags=["workspace"],
+    summary="The organization this API key belongs to",
+    cache=False,
+    dependencies={"access": Provide(api_key_access)},
+)
+async def api_workspace(request: Request[Any, Any, Any], access: NamedDependency[ApiAccess]) -> dict[str, Any]:
+    """Read from the tenant's own database (as the tenant's role): a cheap way to check a key works."""
+    workspace = await tenancy.workspace_summary(access.tenant, request.app.state.settings)
+    return {
+        "slug": access.tenant.slug,
+        "name": workspace.get("name", access.tenant.name),
+        "default_locale": workspace.get("default_locale"),
+        "default_currency": workspace.get("default_currency"),
+        "timezone": workspace.get("timezone"),
+        "api_key": {"name": access.key.name, "prefix": access.key.prefix},
+    }

@@ -37,6 +37,7 @@ __all__ = [
     "resume_tenant",
     "server_admin_dsn",
     "suspend_tenant",
+    "tenant_by_id",
     "tenant_changed",
     "tenant_database",
     "workspace_summary",
@@ -121,6 +122,10 @@ async def find_tenant(redis: Redis, slug: str) -> TenantRecord | None:
     else:
         await cache.remember_tenant(redis, tenant, seen)
     return tenant
+
+
+async def tenant_by_id(tenant_id: uuid.UUID) -> TenantRecord | None:
+    return await repository.tenant_by_id(tenant_id)
 
 
 async def tenant_changed(redis: Redis, slug: str) -> None:
