@@ -16,7 +16,9 @@ from tests.conftest import World
 from tests.people import create_organization
 from tests.services import TestServers, drop_database
 
-SECOND = TenantMigration(2, "add_notes", "CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)")
+SHIPPED = schema.latest_version()
+NEXT = SHIPPED + 1
+RELEASE = TenantMigration(NEXT, "add_reminders", "CREATE TABLE reminders (id serial PRIMARY KEY, body text NOT NULL)")
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ async def second_migration(
     """A release that adds one migration file. The server gets a template of its own for this test, so the
     template the other tests share stays at the shipped version."""
     shipped = schema.load_migrations()
-    monkeypatch.setattr(schema, "load_migrations", lambda folder=None: (*shipped, SECOND))
+    monkeypatch.setattr(schema, "load_migrations", lambda folder=None: (*shipped, RELEASE))
     (server,) = await repository.list_servers()
     own_template = f"{server.template_database}_{uuid.uuid4().hex[:6]}"
     await repository.update_server(server.id, template_database=own_template, template_version=0)
@@ -50,12 +52,12 @@ async def test_it_brings_every_tenant_and_the_template_to_the_new_version(
 
     assert summary.ok
     assert sorted(summary.migrated) == ["acme", "noor"]
-    assert set(summary.templates.values()) == {2}
+    assert set(summary.templates.values()) == {NEXT}
     for slug in ("acme", "noor"):
         tenant = await repository.tenant_by_slug(slug)
         assert tenant is not None
-        assert tenant.schema_version == 2
-        assert "notes" in await _tables(settings, tenant)
+        assert tenant.schema_version == NEXT
+        assert "reminders" in await _tables(settings, tenant)
 
 
 async def test_the_new_tables_belong_to_the_tenants_role(
@@ -64,7 +66,7 @@ async def test_the_new_tables_belong_to_the_tenants_role(
     await migrate.migrate_tenants(settings)
     connection = await asyncpg.connect((await tenant_database(world.acme, settings)).dsn)
     try:
-        owner = await connection.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'notes'")
+        owner = await connection.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'reminders'")
     finally:
         await connection.close()
 
@@ -100,8 +102,8 @@ async def test_new_tenants_after_a_release_start_at_the_new_version(
 
     tenant = await create_organization(settings, redis, queue, slug="late", owner="late@example.com")
 
-    assert tenant.schema_version == 2
-    assert "notes" in await _tables(settings, tenant)
+    assert tenant.schema_version == NEXT
+    assert "reminders" in await _tables(settings, tenant)
 
 
 def test_badly_named_or_gapped_migrations_are_refused(tmp_path: pytest.TempPathFactory) -> None:
