@@ -1,0 +1,1 @@
+"""The CRM engine inside every tenant database: objects, fields, records, views, search."""
