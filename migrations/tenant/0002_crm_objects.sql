@@ -39,6 +39,8 @@ CREATE TABLE crm_fields (
 -- Every object table starts with the same record columns: id; created/updated at and by (the source is a user,
 -- an API key, Salla sync, the storefront widget, an import or the system); deleted_at (soft delete, restorable);
 -- position (manual order, kanban); search_text (the normalised text of the searchable fields, kept by the engine).
+-- Objects that Salla sync fills also have salla_updated_at: the source's own update time, so that a webhook that
+-- arrives late never overwrites newer data.
 
 CREATE TABLE companies (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -62,7 +64,7 @@ CREATE TABLE companies (
     address_city text,
     address_region text,
     address_postal_code text,
-    address_country text
+    address_country char(2)
 );
 
 CREATE TABLE people (
@@ -88,7 +90,8 @@ CREATE TABLE people (
     country text,
     job_title text,
     company uuid REFERENCES companies (id) ON DELETE SET NULL,
-    salla_id text UNIQUE
+    salla_id text UNIQUE,
+    salla_updated_at timestamptz
 );
 
 CREATE TABLE opportunities (
@@ -172,7 +175,8 @@ CREATE TABLE products (
     image_url_primary_url text,
     image_url_primary_label text,
     image_url_additional jsonb,
-    salla_id text UNIQUE
+    salla_id text UNIQUE,
+    salla_updated_at timestamptz
 );
 
 CREATE TABLE orders (
