@@ -42,6 +42,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import json
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Coroutine
@@ -209,6 +210,12 @@ async def _on_checkout(proxy: Any) -> None:
 
     The proxy forwards unknown attributes to the connection."""
     proxy.mark_checked_out()
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    """asyncpg ``init`` hook, once per new connection: json and jsonb travel as Python values both ways."""
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def _reset_on_release(connection: _TenantConnection) -> None:
@@ -457,6 +464,7 @@ class TenantPools:
             connection_class=_TenantConnection,
             connect=functools.partial(self._open_connection, entry),
             setup=_on_checkout,
+            init=_init_connection,
             reset=_reset_on_release,
         )
         return entry

@@ -1,0 +1,168 @@
+"""The rules of records: validation through the field types, who changed what (timeline), soft delete and
+restore, and the API shape of a record. Every record operation of the dashboard, the REST API, Salla sync
+and the widget goes through here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from app.crm import repository
+from app.crm.fields import FieldDefinition, FieldType, column_names, to_api, validate_record
+from app.crm.metadata import ObjectDefinition
+from app.crm.search_text import search_text
+
+__all__ = [
+    "Actor",
+    "RecordNotFound",
+    "create_record",
+    "delete_record",
+    "get_record",
+    "record_to_api",
+    "restore_record",
+    "update_record",
+]
+
+ACTOR_SOURCES = ("user", "api_key", "salla", "widget", "import", "system")
+
+
+class RecordNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: ``source`` is one of user, api_key, salla, widget, import, system."""
+
+    source: str
+    id: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in ACTOR_SOURCES:
+            raise ValueError(f"unknown actor source {self.source!r}")
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"source": self.source, "id": self.id, "name": self.name}
+
+
+def _actor_columns(prefix: str, actor: Actor) -> dict[str, Any]:
+    return {f"{prefix}_source": actor.source, f"{prefix}_id": actor.id, f"{prefix}_name": actor.name}
+
+
+def _search_text(obj: ObjectDefinition, row: Mapping[str, Any]) -> str:
+    searchable = [field for field in obj.fields if field.searchable]
+    texts = [
+        str(row.get(column) or "")
+        for field in searchable
+        if field.type != FieldType.PHONES
+        for column in column_names(field)
+        if isinstance(row.get(column), str)
+    ]
+    phones = [row.get(f"{field.name}_primary") for field in searchable if field.type == FieldType.PHONES]
+    return search_text(texts, phones=[phone for phone in phones if isinstance(phone, str)])
+
+
+def record_to_api(obj: ObjectDefinition, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        **{field.name: to_api(field, row) for field in obj.fields},
+        "position": row["position"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "created_by": {k: row[f"created_by_{k}"] for k in ("source", "id", "name")},
+        "updated_by": {k: row[f"updated_by_{k}"] for k in ("source", "id", "name")},
+        "deleted_at": row["deleted_at"].isoformat() if row["deleted_at"] else None,
+    }
+
+
+def _api_values(fields: tuple[FieldDefinition, ...], row: Mapping[str, Any]) -> dict[str, Any]:
+    return {field.name: to_api(field, row) for field in fields}
+
+
+async def create_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, data: Mapping[str, Any], actor: Actor
+) -> dict[str, Any]:
+    """Raises `app.crm.fields.RecordInvalid` with every bad field and its reason."""
+    values = validate_record(obj.fields, data, partial=False)
+    values["search_text"] = _search_text(obj, values)
+    values.update(_actor_columns("created_by", actor) | _actor_columns("updated_by", actor))
+    async with connection.transaction():
+        row = await repository.insert_record(connection, obj, values)
+        created = {name: value for name, value in _api_values(obj.fields, row).items() if value not in (None, [], {})}
+        await repository.add_timeline_event(
+            connection,
+            object_name=obj.name,
+            record_id=row["id"],
+            kind="created",
+            actor=actor.as_dict(),
+            diff={name: [None, value] for name, value in created.items()},
+        )
+    return record_to_api(obj, row)
+
+
+async def get_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, include_deleted: bool = False
+) -> dict[str, Any]:
+    row = await repository.fetch_record(connection, obj, record_id)
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        raise RecordNotFound(str(record_id))
+    return record_to_api(obj, row)
+
+
+async def update_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, data: Mapping[str, Any], actor: Actor
+) -> dict[str, Any]:
+    """Change the given fields only; the timeline gets the fields whose value really changed."""
+    values = validate_record(obj.fields, data, partial=True)
+    async with connection.transaction():
+        current = await repository.fetch_record(connection, obj, record_id, for_update=True)
+        if current is None or current["deleted_at"] is not None:
+            raise RecordNotFound(str(record_id))
+        merged = {**dict(current), **values}
+        values["search_text"] = _search_text(obj, merged)
+        values.update(_actor_columns("updated_by", actor))
+        row = await repository.update_record(connection, obj, record_id, values)
+        before, after = _api_values(obj.fields, current), _api_values(obj.fields, row)
+        diff = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+        if diff:
+            await repository.add_timeline_event(
+                connection, object_name=obj.name, record_id=record_id, kind="updated", actor=actor.as_dict(), diff=diff
+            )
+    return record_to_api(obj, row)
+
+
+async def delete_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, actor: Actor
+) -> None:
+    """Soft delete: the record disappears from lists and lookups until it is restored."""
+    await _set_deleted(connection, obj, record_id, actor, deleted=True)
+
+
+async def restore_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, actor: Actor
+) -> dict[str, Any]:
+    return await _set_deleted(connection, obj, record_id, actor, deleted=False)
+
+
+async def _set_deleted(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, actor: Actor, *, deleted: bool
+) -> dict[str, Any]:
+    async with connection.transaction():
+        current = await repository.fetch_record(connection, obj, record_id, for_update=True)
+        if current is None or (current["deleted_at"] is not None) == deleted:
+            raise RecordNotFound(str(record_id))
+        row = await repository.set_deleted(connection, obj, record_id, deleted, _actor_columns("updated_by", actor))
+        await repository.add_timeline_event(
+            connection,
+            object_name=obj.name,
+            record_id=record_id,
+            kind="deleted" if deleted else "restored",
+            actor=actor.as_dict(),
+            diff={},
+        )
+    return record_to_api(obj, row)

@@ -1,0 +1,116 @@
+"""SQL for records of any object: one set of statements for every table, built from the catalogue.
+
+Table and column names come from the tenant's own catalogue and are quoted; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from app.crm.fields import quote_ident
+from app.crm.metadata import ObjectDefinition
+
+__all__ = ["add_timeline_event", "fetch_record", "insert_record", "set_deleted", "timeline_of", "update_record"]
+
+
+def _table(obj: ObjectDefinition) -> str:
+    return quote_ident(obj.table_name)
+
+
+async def insert_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, values: Mapping[str, Any]
+) -> asyncpg.Record:
+    names = list(values)
+    placeholders = ", ".join(f"${n}" for n in range(1, len(names) + 1))
+    statement = (
+        f"INSERT INTO {_table(obj)} ({', '.join(quote_ident(name) for name in names)}) "  # noqa: S608 (quoted names)
+        f"VALUES ({placeholders}) RETURNING *"
+    )
+    row: asyncpg.Record = await connection.fetchrow(statement, *values.values())
+    return row
+
+
+async def fetch_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row: asyncpg.Record | None = await connection.fetchrow(
+        f"SELECT * FROM {_table(obj)} WHERE id = $1{lock}",  # noqa: S608 (quoted names)
+        record_id,
+    )
+    return row
+
+
+async def update_record(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, values: Mapping[str, Any]
+) -> asyncpg.Record:
+    names = list(values)
+    assignments = ", ".join(f"{quote_ident(name)} = ${n}" for n, name in enumerate(names, start=2))
+    row: asyncpg.Record = await connection.fetchrow(
+        f"UPDATE {_table(obj)} SET {assignments}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
+        record_id,
+        *values.values(),
+    )
+    return row
+
+
+async def set_deleted(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    record_id: uuid.UUID,
+    deleted: bool,
+    actor_columns: Mapping[str, Any],
+) -> asyncpg.Record:
+    """Soft delete (or restore) with the actor columns set."""
+    names = list(actor_columns)
+    assignments = ", ".join(f"{quote_ident(name)} = ${n}" for n, name in enumerate(names, start=2))
+    deleted_at = "now()" if deleted else "NULL"
+    row: asyncpg.Record = await connection.fetchrow(
+        f"UPDATE {_table(obj)} SET deleted_at = {deleted_at}, updated_at = now(), {assignments} "  # noqa: S608
+        "WHERE id = $1 RETURNING *",
+        record_id,
+        *actor_columns.values(),
+    )
+    return row
+
+
+async def add_timeline_event(
+    connection: asyncpg.Connection,
+    *,
+    object_name: str,
+    record_id: uuid.UUID,
+    kind: str,
+    actor: Mapping[str, str | None],
+    diff: Mapping[str, Any],
+    summary: str = "",
+) -> None:
+    await connection.execute(
+        "INSERT INTO timeline_events (object_name, record_id, kind, actor_source, actor_id, actor_name, diff, summary)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        object_name,
+        record_id,
+        kind,
+        actor["source"],
+        actor["id"],
+        actor["name"],
+        json.loads(json.dumps(diff, default=str)),  # plain JSON values: the pool's codec encodes them
+        summary,
+    )
+
+
+async def timeline_of(
+    connection: asyncpg.Connection, object_name: str, record_id: uuid.UUID, *, limit: int = 50
+) -> Sequence[asyncpg.Record]:
+    rows: Sequence[asyncpg.Record] = await connection.fetch(
+        "SELECT * FROM timeline_events WHERE object_name = $1 AND record_id = $2 ORDER BY happened_at DESC, id DESC"
+        " LIMIT $3",
+        object_name,
+        record_id,
+        limit,
+    )
+    return rows
