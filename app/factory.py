@@ -29,6 +29,8 @@ from app import __version__
 from app.accounts.access import SESSION_EMAIL
 from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
+from app.crm.errors import crm_exception_handlers
+from app.crm.routes import RECORD_ROUTES
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tenant_preparing_status,
             tenant_status,
             api_workspace,
+            RECORD_ROUTES,
             ProbesController,
             WosoolMetrics,
             create_static_files_router(
@@ -140,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Wosool API", version=__version__, path="/api/docs", render_plugins=[ScalarRenderPlugin()]
         ),
-        exception_handlers={**exception_handlers, **access_exception_handlers},
+        exception_handlers={**exception_handlers, **access_exception_handlers, **crm_exception_handlers},
         debug=False,
     )
     app.base_domain = settings.base_domain

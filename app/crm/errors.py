@@ -1,0 +1,30 @@
+"""How CRM problems look over HTTP: field-by-field 400s and plain 404s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+
+from app.crm.fields import RecordInvalid
+from app.crm.records import RecordNotFound
+from app.crm.services import UnknownObject
+from app.lib.errors import answer_with
+
+__all__ = ["crm_exception_handlers"]
+
+
+def _record_invalid(request: Request[Any, Any, Any], exc: RecordInvalid) -> Response[Any]:
+    return Response({"status_code": 400, "detail": "Some fields are not valid.", "errors": exc.errors}, status_code=400)
+
+
+def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    response: Response[Any] = answer_with(404)(request, LookupError("Not found."))
+    return response
+
+
+crm_exception_handlers: dict[type[Exception] | int, Any] = {
+    RecordInvalid: _record_invalid,
+    RecordNotFound: _not_found,
+    UnknownObject: answer_with(404),
+}

@@ -1,0 +1,87 @@
+"""The REST API for records, as an integrator uses it with an API key."""
+
+from __future__ import annotations
+
+from httpx import AsyncClient
+
+from app.accounts import api_keys
+from tests.conftest import World
+
+
+async def _keys(world: World) -> tuple[dict[str, str], dict[str, str]]:
+    _, acme = await api_keys.create_api_key(world.acme.id, "acme", name="acme erp", actor="test")
+    _, noor = await api_keys.create_api_key(world.noor.id, "noor", name="noor erp", actor="test")
+    return {"Authorization": f"Bearer {acme}"}, {"Authorization": f"Bearer {noor}"}
+
+
+async def test_an_integrator_creates_reads_changes_deletes_and_restores_a_customer(
+    client: AsyncClient, world: World
+) -> None:
+    acme, _ = await _keys(world)
+
+    created = await client.post(
+        "/api/v1/people", json={"first_name": "Sara", "phone": "+966 50 123 4567", "city": "جدة"}, headers=acme
+    )
+    assert created.status_code == 201, created.text
+    person_id = created.json()["id"]
+    assert created.json()["phone"]["primary"] == "+966501234567"
+    assert created.json()["created_by"]["source"] == "api_key"
+
+    read = await client.get(f"/api/v1/people/{person_id}", headers=acme)
+    changed = await client.patch(f"/api/v1/people/{person_id}", json={"city": "الرياض"}, headers=acme)
+    deleted = await client.delete(f"/api/v1/people/{person_id}", headers=acme)
+    gone = await client.get(f"/api/v1/people/{person_id}", headers=acme)
+    restored = await client.post(f"/api/v1/people/{person_id}/restore", headers=acme)
+
+    assert read.json()["first_name"] == "Sara"
+    assert changed.json()["city"] == "الرياض"
+    assert deleted.status_code == 204
+    assert gone.status_code == 404
+    assert restored.status_code == 200
+    assert restored.json()["deleted_at"] is None
+
+
+async def test_a_key_of_noor_never_reads_an_acme_record(client: AsyncClient, world: World) -> None:
+    acme, noor = await _keys(world)
+    created = await client.post("/api/v1/products", json={"name": "Oud oil", "sku": "OUD-1"}, headers=acme)
+    product_id = created.json()["id"]
+
+    read = await client.get(f"/api/v1/products/{product_id}", headers=noor)
+    changed = await client.patch(f"/api/v1/products/{product_id}", json={"sku": "X"}, headers=noor)
+    deleted = await client.delete(f"/api/v1/products/{product_id}", headers=noor)
+
+    assert (read.status_code, changed.status_code, deleted.status_code) == (404, 404, 404)
+    assert (await client.get(f"/api/v1/products/{product_id}", headers=acme)).json()["sku"] == "OUD-1"
+
+
+async def test_invalid_fields_get_400_with_a_reason_per_field(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    response = await client.post(
+        "/api/v1/opportunities",
+        json={"name": "Deal", "stage": "won-ish", "amount": {"amount": "1.234", "currency": "SAR"}, "x": 1},
+        headers=acme,
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"stage", "amount", "x"}
+
+
+async def test_unknown_objects_and_records_are_404(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    unknown_object = await client.get("/api/v1/spaceships/00000000-0000-0000-0000-000000000000", headers=acme)
+    unknown_record = await client.get("/api/v1/people/00000000-0000-0000-0000-000000000000", headers=acme)
+    no_key = await client.get("/api/v1/people/00000000-0000-0000-0000-000000000000")
+
+    assert unknown_object.status_code == 404
+    assert unknown_record.status_code == 404
+    assert no_key.status_code == 401
+
+
+async def test_a_body_that_is_not_an_object_is_a_400(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    response = await client.post("/api/v1/people", json=["not", "an", "object"], headers=acme)
+
+    assert response.status_code == 400
