@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response
 
 from app.crm.fields import RecordInvalid
+from app.crm.query import QueryError
 from app.crm.records import RecordNotFound
 from app.crm.services import UnknownObject
 from app.lib.errors import answer_with
@@ -27,4 +28,5 @@ crm_exception_handlers: dict[type[Exception] | int, Any] = {
     RecordInvalid: _record_invalid,
     RecordNotFound: _not_found,
     UnknownObject: answer_with(404),
+    QueryError: answer_with(400),
 }

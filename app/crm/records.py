@@ -11,9 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from app.crm import repository
+from app.crm import query, repository
 from app.crm.fields import FieldDefinition, FieldType, column_names, to_api, validate_record
 from app.crm.metadata import ObjectDefinition
+from app.crm.queryable import query_fields
 from app.crm.search_text import search_text
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "create_record",
     "delete_record",
     "get_record",
+    "list_records",
     "record_to_api",
     "restore_record",
     "update_record",
@@ -103,6 +105,44 @@ async def create_record(
             diff={name: [None, value] for name, value in created.items()},
         )
     return record_to_api(obj, row)
+
+
+@dataclass(frozen=True)
+class RecordList:
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
+async def list_records(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    *,
+    filter_text: str | None,
+    sort_text: str | None,
+    limit_text: str | None,
+    cursor: str | None,
+    with_total: bool,
+) -> RecordList:
+    """One page of an object's records, filtered and sorted through the one query layer.
+    Raises `app.crm.query.QueryError` with the reason for any bad filter, sort, limit or cursor."""
+    catalogue = query.make_catalogue(query_fields(obj))
+    parsed = None
+    if filter_text:
+        stripped = filter_text.strip()
+        parsed = query.parse_filter_json(stripped) if stripped.startswith("{") else query.parse_filter(stripped)
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        page = await query.fetch_page(
+            connection,
+            obj.table_name,
+            catalogue,
+            parsed,
+            query.parse_sorts(sort_text),
+            query.parse_limit(limit_text),
+            cursor or None,
+            with_total,
+        )
+    return RecordList([record_to_api(obj, row) for row in page.rows], page.next_cursor, page.total)
 
 
 async def get_record(

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.accounts.access import ApiAccess, api_key_access
 from app.crm import records
@@ -34,6 +34,35 @@ async def create_record(
         obj = await object_of(connection, access.tenant, object_name)
         record = await records.create_record(connection, obj, data, _actor(access))
     return Response(record, status_code=201)
+
+
+@get("/{object_name:str}", summary="List records: filter, sort, keyset pages")
+async def list_records(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    filter: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    total: FromQuery[bool] = False,
+) -> dict[str, Any]:
+    """`filter` takes `and(city[eq]:"Riyadh",or(total_amount_minor[gte]:10000,status[in]:["paid"]))` or the same
+    tree as JSON (`{"and": [{"field": "city", "op": "eq", "value": "Riyadh"}]}`); operators eq, neq, gt, gte, lt,
+    lte, in, is_null, contains, starts_with. `sort` is `field[:asc|desc][:nulls_first|nulls_last],...`. Pages of
+    `limit` (default 50, at most 200); pass `next_cursor` back as `cursor` for the next page; `total=true` counts."""
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        page = await records.list_records(
+            connection,
+            obj,
+            filter_text=filter,
+            sort_text=sort,
+            limit_text=limit,
+            cursor=cursor,
+            with_total=total,
+        )
+    return {"data": page.records, "next_cursor": page.next_cursor, "total": page.total}
 
 
 @get("/{object_name:str}/{record_id:uuid}", summary="Read a record")
@@ -92,7 +121,7 @@ async def restore_record(
 
 RECORD_ROUTES = Router(
     path="/api/v1",
-    route_handlers=[create_record, read_record, change_record, delete_record, restore_record],
+    route_handlers=[list_records, create_record, read_record, change_record, delete_record, restore_record],
     dependencies={"access": Provide(api_key_access)},
     tags=["records"],
 )

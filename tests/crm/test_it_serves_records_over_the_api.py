@@ -85,3 +85,74 @@ async def test_a_body_that_is_not_an_object_is_a_400(client: AsyncClient, world:
     response = await client.post("/api/v1/people", json=["not", "an", "object"], headers=acme)
 
     assert response.status_code == 400
+
+
+async def test_an_integrator_filters_sorts_and_pages_through_customers(client: AsyncClient, world: World) -> None:
+    acme, noor = await _keys(world)
+    cities = ["الرياض", "جدة", "الرياض", "Dammam", "الرياض", None, "جدة"]
+    for number, city in enumerate(cities):
+        body = {"first_name": f"Customer {number}", "last_name": f"L{number % 3}"} | ({"city": city} if city else {})
+        assert (await client.post("/api/v1/people", json=body, headers=acme)).status_code == 201
+    await client.post("/api/v1/people", json={"first_name": "Noor's own", "city": "الرياض"}, headers=noor)
+
+    seen, cursor, totals = [], None, []
+    while True:
+        params = {"filter": 'city[eq]:"الرياض"', "sort": "last_name:desc,first_name", "limit": "2", "total": "true"}
+        response = await client.get(
+            "/api/v1/people", params=params | ({"cursor": cursor} if cursor else {}), headers=acme
+        )
+        assert response.status_code == 200, response.text
+        seen += [person["first_name"] for person in response.json()["data"]]
+        totals.append(response.json()["total"])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == ["Customer 2", "Customer 4", "Customer 0"]
+    assert set(totals) == {3}
+
+
+async def test_a_json_filter_tree_works_too(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+    for name, stage in (("A", "new"), ("B", "proposal"), ("C", "customer")):
+        await client.post("/api/v1/opportunities", json={"name": name, "stage": stage}, headers=acme)
+
+    response = await client.get(
+        "/api/v1/opportunities",
+        params={"filter": '{"not": {"field": "stage", "op": "in", "value": ["new", "customer"]}}'},
+        headers=acme,
+    )
+
+    assert [deal["name"] for deal in response.json()["data"]] == ["B"]
+
+
+async def test_bad_filters_sorts_limits_and_cursors_are_400_with_the_reason(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    for params, reason in (
+        ({"filter": "shoe_size[eq]:42"}, "shoe_size"),
+        ({"filter": 'city[is_null]:"yes"'}, ""),
+        ({"filter": "city[eq]:"}, ""),
+        ({"filter": 'name; DROP TABLE people; --[eq]:"x"'}, ""),
+        ({"sort": "city:sideways"}, ""),
+        ({"limit": "201"}, "200"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ):
+        response = await client.get("/api/v1/people", params=params, headers=acme)
+        assert response.status_code == 400, (params, response.text)
+        assert reason in response.json()["detail"]
+
+    still_there = await client.get("/api/v1/people", headers=acme)
+    assert still_there.status_code == 200
+
+
+async def test_values_are_matched_literally(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+    await client.post("/api/v1/people", json={"first_name": "100% real"}, headers=acme)
+    await client.post("/api/v1/people", json={"first_name": "Robert'); DROP TABLE people;--"}, headers=acme)
+
+    percent = await client.get("/api/v1/people", params={"filter": 'first_name[contains]:"%"'}, headers=acme)
+    quote = await client.get("/api/v1/people", params={"filter": 'first_name[contains]:"\');"'}, headers=acme)
+
+    assert [p["first_name"] for p in percent.json()["data"]] == ["100% real"]
+    assert [p["first_name"] for p in quote.json()["data"]] == ["Robert'); DROP TABLE people;--"]
