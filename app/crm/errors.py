@@ -9,6 +9,7 @@ from litestar import Request, Response
 from app.crm.fields import RecordInvalid
 from app.crm.query import QueryError
 from app.crm.records import RecordNotFound
+from app.crm.search import SearchTooShort
 from app.crm.services import UnknownObject
 from app.lib.errors import answer_with
 
@@ -29,4 +30,5 @@ crm_exception_handlers: dict[type[Exception] | int, Any] = {
     RecordNotFound: _not_found,
     UnknownObject: answer_with(404),
     QueryError: answer_with(400),
+    SearchTooShort: answer_with(400),
 }

@@ -15,7 +15,15 @@ import asyncpg
 from app.crm.fields import quote_ident
 from app.crm.metadata import ObjectDefinition
 
-__all__ = ["add_timeline_event", "fetch_record", "insert_record", "set_deleted", "timeline_of", "update_record"]
+__all__ = [
+    "add_timeline_event",
+    "fetch_record",
+    "insert_record",
+    "search_table",
+    "set_deleted",
+    "timeline_of",
+    "update_record",
+]
 
 
 def _table(obj: ObjectDefinition) -> str:
@@ -77,6 +85,28 @@ async def set_deleted(
         *actor_columns.values(),
     )
     return row
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_table(
+    connection: asyncpg.Connection, obj: ObjectDefinition, term: str, *, limit: int
+) -> Sequence[asyncpg.Record]:
+    """Live records whose search text contains ``term`` (already normalised), those where a word starts with
+    it first, then the most recently changed."""
+    escaped = _like_escape(term)
+    rows: Sequence[asyncpg.Record] = await connection.fetch(
+        f"SELECT * FROM {_table(obj)} WHERE deleted_at IS NULL AND search_text LIKE $1 ESCAPE '\\' "  # noqa: S608
+        "ORDER BY (search_text LIKE $2 ESCAPE '\\' OR search_text LIKE $3 ESCAPE '\\') DESC, updated_at DESC "
+        "LIMIT $4",
+        f"%{escaped}%",
+        f"{escaped}%",
+        f"% {escaped}%",
+        limit,
+    )
+    return rows
 
 
 async def add_timeline_event(

@@ -12,7 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.accounts.access import ApiAccess, api_key_access
 from app.crm import records
 from app.crm.records import Actor
-from app.crm.services import crm_connection, object_of
+from app.crm.search import search_everything
+from app.crm.services import catalogue_of, crm_connection, object_of
 
 __all__ = ["RECORD_ROUTES"]
 
@@ -34,6 +35,21 @@ async def create_record(
         obj = await object_of(connection, access.tenant, object_name)
         record = await records.create_record(connection, obj, data, _actor(access))
     return Response(record, status_code=201)
+
+
+@get("/search", summary="Search every object at once, in Arabic or English")
+async def search(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    q: FromQuery[str],
+    per_object: FromQuery[int] = 5,
+) -> dict[str, Any]:
+    """Best hits per object for `q` (names, e-mails, phone numbers in any common notation, SKUs, order
+    references...). Arabic spelling variants match (أحمد finds احمد); Latin ignores case and accents."""
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        catalogue = await catalogue_of(connection, access.tenant)
+        hits = await search_everything(connection, catalogue, q, per_object=max(1, min(per_object, 20)))
+    return {"query": q, "results": hits}
 
 
 @get("/{object_name:str}", summary="List records: filter, sort, keyset pages")
@@ -121,7 +137,7 @@ async def restore_record(
 
 RECORD_ROUTES = Router(
     path="/api/v1",
-    route_handlers=[list_records, create_record, read_record, change_record, delete_record, restore_record],
+    route_handlers=[search, list_records, create_record, read_record, change_record, delete_record, restore_record],
     dependencies={"access": Provide(api_key_access)},
     tags=["records"],
 )

@@ -15,7 +15,7 @@ from app.tenancy import runtime
 from app.tenancy.repository import TenantRecord
 from app.tenancy.services import tenant_database
 
-__all__ = ["UnknownObject", "crm_connection", "object_of"]
+__all__ = ["UnknownObject", "catalogue_of", "crm_connection", "forget_catalogue", "object_of"]
 
 _CATALOGUE_SECONDS = 30.0
 """How long a process trusts its copy of a tenant's catalogue (custom fields change it, rarely)."""
@@ -33,12 +33,16 @@ async def crm_connection(tenant: TenantRecord, settings: Settings) -> AsyncItera
         yield connection
 
 
-async def object_of(connection: asyncpg.Connection, tenant: TenantRecord, name: str) -> ObjectDefinition:
+async def catalogue_of(connection: asyncpg.Connection, tenant: TenantRecord) -> Catalogue:
     cached = _catalogues.get(str(tenant.id))
     if cached is None or time.monotonic() - cached[0] > _CATALOGUE_SECONDS:
         cached = (time.monotonic(), await load_catalogue(connection))
         _catalogues[str(tenant.id)] = cached
-    obj = cached[1].get(name)
+    return cached[1]
+
+
+async def object_of(connection: asyncpg.Connection, tenant: TenantRecord, name: str) -> ObjectDefinition:
+    obj = (await catalogue_of(connection, tenant)).get(name)
     if obj is None:
         raise UnknownObject(f"There is no object '{name}'.")
     return obj
