@@ -26,6 +26,7 @@ __all__ = [
     "list_records",
     "record_to_api",
     "restore_record",
+    "timeline",
     "update_record",
 ]
 
@@ -152,6 +153,24 @@ async def get_record(
     if row is None or (row["deleted_at"] is not None and not include_deleted):
         raise RecordNotFound(str(record_id))
     return record_to_api(obj, row)
+
+
+async def timeline(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """What happened to a record, newest first (a deleted record keeps its history)."""
+    if await repository.fetch_record(connection, obj, record_id) is None:
+        raise RecordNotFound(str(record_id))
+    return [
+        {
+            "at": event["happened_at"].isoformat(),
+            "kind": event["kind"],
+            "actor": {"source": event["actor_source"], "id": event["actor_id"], "name": event["actor_name"]},
+            "changes": event["diff"],
+            "summary": event["summary"],
+        }
+        for event in await repository.timeline_of(connection, obj.name, record_id, limit=limit)
+    ]
 
 
 async def update_record(

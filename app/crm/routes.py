@@ -93,6 +93,18 @@ async def read_record(
         return await records.get_record(connection, obj, record_id)
 
 
+@get("/{object_name:str}/{record_id:uuid}/timeline", summary="What happened to a record, newest first")
+async def record_timeline(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> dict[str, Any]:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        return {"data": await records.timeline(connection, obj, record_id)}
+
+
 @patch(
     "/{object_name:str}/{record_id:uuid}",
     summary="Change some fields of a record",
@@ -137,7 +149,16 @@ async def restore_record(
 
 RECORD_ROUTES = Router(
     path="/api/v1",
-    route_handlers=[search, list_records, create_record, read_record, change_record, delete_record, restore_record],
+    route_handlers=[
+        search,
+        list_records,
+        create_record,
+        read_record,
+        record_timeline,
+        change_record,
+        delete_record,
+        restore_record,
+    ],
     dependencies={"access": Provide(api_key_access)},
     tags=["records"],
 )

@@ -156,3 +156,20 @@ async def test_values_are_matched_literally(client: AsyncClient, world: World) -
 
     assert [p["first_name"] for p in percent.json()["data"]] == ["100% real"]
     assert [p["first_name"] for p in quote.json()["data"]] == ["Robert'); DROP TABLE people;--"]
+
+
+async def test_a_records_timeline_shows_each_change_with_who_made_it(client: AsyncClient, world: World) -> None:
+    acme, noor = await _keys(world)
+    created = await client.post("/api/v1/opportunities", json={"name": "Ramadan", "stage": "new"}, headers=acme)
+    deal = created.json()["id"]
+    await client.patch(f"/api/v1/opportunities/{deal}", json={"stage": "meeting"}, headers=acme)
+
+    timeline = await client.get(f"/api/v1/opportunities/{deal}/timeline", headers=acme)
+    foreign = await client.get(f"/api/v1/opportunities/{deal}/timeline", headers=noor)
+
+    events = timeline.json()["data"]
+    assert [event["kind"] for event in events] == ["updated", "created"]
+    assert events[0]["changes"] == {"stage": ["new", "meeting"]}
+    assert events[0]["actor"]["source"] == "api_key"
+    assert events[0]["actor"]["name"] == "acme erp"
+    assert foreign.status_code == 404
