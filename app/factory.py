@@ -31,6 +31,7 @@ from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
 from app.crm.errors import crm_exception_handlers
 from app.crm.routes import RECORD_ROUTES
+from app.crm.view_routes import VIEW_ROUTES
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tenant_preparing_status,
             tenant_status,
             api_workspace,
+            VIEW_ROUTES,
             RECORD_ROUTES,
             ProbesController,
             WosoolMetrics,

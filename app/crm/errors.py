@@ -11,6 +11,7 @@ from app.crm.query import QueryError
 from app.crm.records import RecordNotFound
 from app.crm.search import SearchTooShort
 from app.crm.services import UnknownObject
+from app.crm.views import InvalidView, ViewNotFound
 from app.lib.errors import answer_with
 
 __all__ = ["crm_exception_handlers"]
@@ -31,4 +32,6 @@ crm_exception_handlers: dict[type[Exception] | int, Any] = {
     UnknownObject: answer_with(404),
     QueryError: answer_with(400),
     SearchTooShort: answer_with(400),
+    InvalidView: answer_with(400),
+    ViewNotFound: answer_with(404),
 }

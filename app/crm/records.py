@@ -24,6 +24,7 @@ __all__ = [
     "delete_record",
     "get_record",
     "list_records",
+    "list_records_by",
     "record_to_api",
     "restore_record",
     "timeline",
@@ -127,22 +128,35 @@ async def list_records(
 ) -> RecordList:
     """One page of an object's records, filtered and sorted through the one query layer.
     Raises `app.crm.query.QueryError` with the reason for any bad filter, sort, limit or cursor."""
-    catalogue = query.make_catalogue(query_fields(obj))
     parsed = None
     if filter_text:
         stripped = filter_text.strip()
         parsed = query.parse_filter_json(stripped) if stripped.startswith("{") else query.parse_filter(stripped)
+    return await list_records_by(
+        connection,
+        obj,
+        filter=parsed,
+        sorts=query.parse_sorts(sort_text),
+        limit=query.parse_limit(limit_text),
+        cursor=cursor or None,
+        with_total=with_total,
+    )
+
+
+async def list_records_by(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    *,
+    filter: query.Filter | None,
+    sorts: tuple[query.Sort, ...],
+    limit: int,
+    cursor: str | None,
+    with_total: bool,
+) -> RecordList:
+    """`list_records` for a filter and sorts already parsed (saved views, other services)."""
+    catalogue = query.make_catalogue(query_fields(obj))
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        page = await query.fetch_page(
-            connection,
-            obj.table_name,
-            catalogue,
-            parsed,
-            query.parse_sorts(sort_text),
-            query.parse_limit(limit_text),
-            cursor or None,
-            with_total,
-        )
+        page = await query.fetch_page(connection, obj.table_name, catalogue, filter, sorts, limit, cursor, with_total)
     return RecordList([record_to_api(obj, row) for row in page.rows], page.next_cursor, page.total)
 
 
