@@ -8,7 +8,7 @@ from litestar import Request, Response
 
 from app.crm.fields import RecordInvalid
 from app.crm.query import QueryError
-from app.crm.records import RecordNotFound
+from app.crm.records import BatchInvalid, RecordNotFound
 from app.crm.search import SearchTooShort
 from app.crm.services import UnknownObject
 from app.crm.views import InvalidView, ViewNotFound
@@ -21,6 +21,11 @@ def _record_invalid(request: Request[Any, Any, Any], exc: RecordInvalid) -> Resp
     return Response({"status_code": 400, "detail": "Some fields are not valid.", "errors": exc.errors}, status_code=400)
 
 
+def _batch_invalid(request: Request[Any, Any, Any], exc: BatchInvalid) -> Response[Any]:
+    errors = {str(index): fields for index, fields in exc.errors.items()}
+    return Response({"status_code": 400, "detail": str(exc), "errors": errors}, status_code=400)
+
+
 def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     response: Response[Any] = answer_with(404)(request, LookupError("Not found."))
     return response
@@ -28,6 +33,7 @@ def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 crm_exception_handlers: dict[type[Exception] | int, Any] = {
     RecordInvalid: _record_invalid,
+    BatchInvalid: _batch_invalid,
     RecordNotFound: _not_found,
     UnknownObject: answer_with(404),
     QueryError: answer_with(400),

@@ -5,23 +5,27 @@ and the widget goes through here."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from app.crm import query, repository
-from app.crm.fields import FieldDefinition, FieldType, column_names, to_api, validate_record
+from app.crm.fields import FieldDefinition, FieldType, RecordInvalid, column_names, to_api, validate_record
 from app.crm.metadata import ObjectDefinition
 from app.crm.queryable import query_fields
 from app.crm.search_text import search_text
 
 __all__ = [
+    "MAX_BATCH",
     "Actor",
+    "BatchInvalid",
     "RecordNotFound",
     "create_record",
+    "create_records",
     "delete_record",
+    "delete_records",
     "get_record",
     "list_records",
     "list_records_by",
@@ -29,6 +33,7 @@ __all__ = [
     "restore_record",
     "timeline",
     "update_record",
+    "update_records",
 ]
 
 ACTOR_SOURCES = ("user", "api_key", "salla", "widget", "import", "system")
@@ -158,6 +163,62 @@ async def list_records_by(
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         page = await query.fetch_page(connection, obj.table_name, catalogue, filter, sorts, limit, cursor, with_total)
     return RecordList([record_to_api(obj, row) for row in page.rows], page.next_cursor, page.total)
+
+
+MAX_BATCH = 200
+
+
+class BatchInvalid(ValueError):
+    """Some records of a batch are not valid: ``errors`` maps each bad record's index to its field errors.
+    Nothing of the batch is stored."""
+
+    def __init__(self, errors: dict[int, dict[str, str]]) -> None:
+        super().__init__(f"{len(errors)} record(s) of the batch are not valid")
+        self.errors = errors
+
+
+def _check_batch_size(count: int) -> None:
+    if not 1 <= count <= MAX_BATCH:
+        raise BatchInvalid({-1: {"batch": f"send 1 to {MAX_BATCH} records at a time, not {count}"}})
+
+
+async def create_records(
+    connection: asyncpg.Connection, obj: ObjectDefinition, items: Sequence[Mapping[str, Any]], actor: Actor
+) -> list[dict[str, Any]]:
+    """All or nothing: every record is checked first, then all are stored in one transaction."""
+    _check_batch_size(len(items))
+    errors: dict[int, dict[str, str]] = {}
+    for index, item in enumerate(items):
+        try:
+            validate_record(obj.fields, item, partial=False)
+        except RecordInvalid as error:
+            errors[index] = error.errors
+    if errors:
+        raise BatchInvalid(errors)
+    async with connection.transaction():
+        return [await create_record(connection, obj, item, actor) for item in items]
+
+
+async def update_records(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    ids: list[uuid.UUID],
+    changes: Mapping[str, Any],
+    actor: Actor,
+) -> list[dict[str, Any]]:
+    """The same changes to many records, all or nothing; a missing id fails the whole batch."""
+    _check_batch_size(len(ids))
+    async with connection.transaction():
+        return [await update_record(connection, obj, record_id, changes, actor) for record_id in dict.fromkeys(ids)]
+
+
+async def delete_records(
+    connection: asyncpg.Connection, obj: ObjectDefinition, ids: list[uuid.UUID], actor: Actor
+) -> None:
+    _check_batch_size(len(ids))
+    async with connection.transaction():
+        for record_id in dict.fromkeys(ids):
+            await delete_record(connection, obj, record_id, actor)
 
 
 async def get_record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -18,6 +19,20 @@ from app.crm.services import catalogue_of, crm_connection, object_of
 __all__ = ["RECORD_ROUTES"]
 
 _BODY_LIMIT = 256 * 1024
+_BATCH = 4 * 1024 * 1024
+
+
+class BatchCreate(msgspec.Struct, forbid_unknown_fields=True):
+    records: list[dict[str, Any]]
+
+
+class BatchChange(msgspec.Struct, forbid_unknown_fields=True):
+    ids: list[uuid.UUID]
+    changes: dict[str, Any]
+
+
+class BatchDelete(msgspec.Struct, forbid_unknown_fields=True):
+    ids: list[uuid.UUID]
 
 
 def _actor(access: ApiAccess) -> Actor:
@@ -79,6 +94,48 @@ async def list_records(
             with_total=total,
         )
     return {"data": page.records, "next_cursor": page.next_cursor, "total": page.total}
+
+
+@post("/{object_name:str}/batch", summary="Create up to 200 records, all or nothing", request_max_body_size=_BATCH)
+async def create_batch(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    data: JSONBody[BatchCreate],
+) -> Response[dict[str, Any]]:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        created = await records.create_records(connection, obj, data.records, _actor(access))
+    return Response({"data": created}, status_code=201)
+
+
+@patch(
+    "/{object_name:str}/batch",
+    summary="Same changes to up to 200 records",
+    request_max_body_size=_BATCH,
+)
+async def change_batch(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    data: JSONBody[BatchChange],
+) -> dict[str, Any]:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        return {"data": await records.update_records(connection, obj, data.ids, data.changes, _actor(access))}
+
+
+@post("/{object_name:str}/batch/delete", summary="Delete up to 200 records", request_max_body_size=_BATCH)
+async def delete_batch(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    data: JSONBody[BatchDelete],
+) -> Response[None]:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        await records.delete_records(connection, obj, data.ids, _actor(access))
+    return Response(None, status_code=204)
 
 
 @get("/{object_name:str}/{record_id:uuid}", summary="Read a record")
@@ -153,6 +210,9 @@ RECORD_ROUTES = Router(
         search,
         list_records,
         create_record,
+        create_batch,
+        change_batch,
+        delete_batch,
         read_record,
         record_timeline,
         change_record,

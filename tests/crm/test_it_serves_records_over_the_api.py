@@ -173,3 +173,56 @@ async def test_a_records_timeline_shows_each_change_with_who_made_it(client: Asy
     assert events[0]["actor"]["source"] == "api_key"
     assert events[0]["actor"]["name"] == "acme erp"
     assert foreign.status_code == 404
+
+
+async def test_a_batch_is_created_whole_or_not_at_all(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    refused = await client.post(
+        "/api/v1/products/batch",
+        json={"records": [{"name": "Musk"}, {"name": "Amber", "price": {"amount": "1.999", "currency": "SAR"}}, {}]},
+        headers=acme,
+    )
+    created = await client.post(
+        "/api/v1/products/batch", json={"records": [{"name": f"Perfume {n}"} for n in range(60)]}, headers=acme
+    )
+    listed = await client.get("/api/v1/products", params={"total": "true", "limit": "1"}, headers=acme)
+
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"1", "2"}
+    assert created.status_code == 201
+    assert len(created.json()["data"]) == 60
+    assert listed.json()["total"] == 60
+
+
+async def test_bulk_update_and_delete(client: AsyncClient, world: World) -> None:
+    acme, noor = await _keys(world)
+    created = await client.post(
+        "/api/v1/tasks/batch",
+        json={"records": [{"title": f"Call {n}", "status": "todo"} for n in range(5)]},
+        headers=acme,
+    )
+    ids = [task["id"] for task in created.json()["data"]]
+
+    done = await client.patch("/api/v1/tasks/batch", json={"ids": ids[:3], "changes": {"status": "done"}}, headers=acme)
+    foreign = await client.post("/api/v1/tasks/batch/delete", json={"ids": ids}, headers=noor)
+    removed = await client.post("/api/v1/tasks/batch/delete", json={"ids": ids[3:]}, headers=acme)
+    remaining = await client.get("/api/v1/tasks", params={"sort": "title"}, headers=acme)
+
+    assert {task["status"] for task in done.json()["data"]} == {"done"}
+    assert foreign.status_code == 404
+    assert removed.status_code == 204
+    assert [(t["title"], t["status"]) for t in remaining.json()["data"]] == [
+        ("Call 0", "done"),
+        ("Call 1", "done"),
+        ("Call 2", "done"),
+    ]
+
+
+async def test_an_oversized_batch_is_refused(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+
+    response = await client.post("/api/v1/notes/batch", json={"records": [{"title": "x"}] * 201}, headers=acme)
+
+    assert response.status_code == 400
+    assert "200" in response.text
