@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response
 
+from app.crm.duplicates import CannotMerge
 from app.crm.fields import RecordInvalid
 from app.crm.query import QueryError
 from app.crm.records import BatchInvalid, RecordNotFound
@@ -39,5 +40,6 @@ crm_exception_handlers: dict[type[Exception] | int, Any] = {
     QueryError: answer_with(400),
     SearchTooShort: answer_with(400),
     InvalidView: answer_with(400),
+    CannotMerge: answer_with(400),
     ViewNotFound: answer_with(404),
 }

@@ -19,6 +19,9 @@ __all__ = [
     "add_timeline_event",
     "fetch_record",
     "insert_record",
+    "records_sharing",
+    "repoint",
+    "repoint_links",
     "search_table",
     "set_deleted",
     "timeline_of",
@@ -107,6 +110,56 @@ async def search_table(
         limit,
     )
     return rows
+
+
+async def records_sharing(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, values: Mapping[str, Any]
+) -> Sequence[asyncpg.Record]:
+    """Other live records with the same value in any of the given columns."""
+    conditions = " OR ".join(f"{quote_ident(column)} = ${n}" for n, column in enumerate(values, start=2))
+    rows: Sequence[asyncpg.Record] = await connection.fetch(
+        f"SELECT * FROM {_table(obj)} WHERE id <> $1 AND deleted_at IS NULL AND ({conditions}) "  # noqa: S608
+        "ORDER BY created_at LIMIT 20",
+        record_id,
+        *values.values(),
+    )
+    return rows
+
+
+async def repoint(
+    connection: asyncpg.Connection, obj: ObjectDefinition, column: str, old: uuid.UUID, new: uuid.UUID
+) -> None:
+    """Every record of ``obj`` whose relation ``column`` points at ``old`` now points at ``new``."""
+    await connection.execute(
+        f"UPDATE {_table(obj)} SET {quote_ident(column)} = $2, updated_at = now() "  # noqa: S608
+        f"WHERE {quote_ident(column)} = $1",
+        old,
+        new,
+    )
+
+
+async def repoint_links(connection: asyncpg.Connection, object_name: str, old: uuid.UUID, new: uuid.UUID) -> None:
+    """Links from or to ``old`` move to ``new``; a link ``new`` already has is dropped instead of doubled."""
+    for side in ("source", "target"):
+        await connection.execute(
+            f"DELETE FROM record_links l WHERE l.{side}_object = $1 AND l.{side}_id = $2 AND EXISTS ("  # noqa: S608
+            f"SELECT 1 FROM record_links k WHERE k.{side}_object = $1 AND k.{side}_id = $3 AND "
+            + (
+                "k.target_object = l.target_object AND k.target_id = l.target_id"
+                if side == "source"
+                else "k.source_object = l.source_object AND k.source_id = l.source_id"
+            )
+            + " AND k.relation = l.relation)",
+            object_name,
+            old,
+            new,
+        )
+        await connection.execute(
+            f"UPDATE record_links SET {side}_id = $3 WHERE {side}_object = $1 AND {side}_id = $2",  # noqa: S608
+            object_name,
+            old,
+            new,
+        )
 
 
 async def add_timeline_event(

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.accounts.access import ApiAccess, api_key_access
-from app.crm import records
+from app.crm import duplicates, records
 from app.crm.records import Actor
 from app.crm.search import search_everything
 from app.crm.services import catalogue_of, crm_connection, object_of
@@ -162,6 +162,41 @@ async def record_timeline(
         return {"data": await records.timeline(connection, obj, record_id)}
 
 
+@get("/{object_name:str}/{record_id:uuid}/duplicates", summary="Records that look like the same one")
+async def record_duplicates(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> dict[str, Any]:
+    """People sharing a phone number or an e-mail address; companies sharing a website."""
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        return {"data": await duplicates.find_duplicates(connection, obj, record_id)}
+
+
+class MergeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    duplicate_id: uuid.UUID
+
+
+@post("/{object_name:str}/{record_id:uuid}/merge", summary="Merge a duplicate into this record")
+async def merge_record(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    data: JSONBody[MergeRequest],
+) -> Response[dict[str, Any]]:
+    """Empty fields are filled from the duplicate, relations and links move here, the duplicate is deleted."""
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        catalogue = await catalogue_of(connection, access.tenant)
+        obj = await object_of(connection, access.tenant, object_name)
+        merged = await duplicates.merge_records(
+            connection, catalogue, obj, record_id, data.duplicate_id, _actor(access)
+        )
+    return Response(merged, status_code=200)
+
+
 @patch(
     "/{object_name:str}/{record_id:uuid}",
     summary="Change some fields of a record",
@@ -215,6 +250,8 @@ RECORD_ROUTES = Router(
         delete_batch,
         read_record,
         record_timeline,
+        record_duplicates,
+        merge_record,
         change_record,
         delete_record,
         restore_record,
