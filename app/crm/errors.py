@@ -8,6 +8,7 @@ from litestar import Request, Response
 
 from app.crm.duplicates import CannotMerge
 from app.crm.fields import RecordInvalid
+from app.crm.links import InvalidLink
 from app.crm.query import QueryError
 from app.crm.records import BatchInvalid, RecordNotFound
 from app.crm.search import SearchTooShort
@@ -41,5 +42,6 @@ crm_exception_handlers: dict[type[Exception] | int, Any] = {
     SearchTooShort: answer_with(400),
     InvalidView: answer_with(400),
     CannotMerge: answer_with(400),
+    InvalidLink: answer_with(400),
     ViewNotFound: answer_with(404),
 }

@@ -16,10 +16,15 @@ from app.crm.fields import quote_ident
 from app.crm.metadata import ObjectDefinition
 
 __all__ = [
+    "add_link",
     "add_timeline_event",
     "fetch_record",
     "insert_record",
+    "linked_ids",
+    "live_records",
+    "records_pointing_at",
     "records_sharing",
+    "remove_link",
     "repoint",
     "repoint_links",
     "search_table",
@@ -160,6 +165,73 @@ async def repoint_links(connection: asyncpg.Connection, object_name: str, old: u
             old,
             new,
         )
+
+
+async def add_link(
+    connection: asyncpg.Connection, source: tuple[str, uuid.UUID], target: tuple[str, uuid.UUID], relation: str
+) -> bool:
+    """True if the link is new."""
+    status: str = await connection.execute(
+        "INSERT INTO record_links (source_object, source_id, target_object, target_id, relation) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        *source,
+        *target,
+        relation,
+    )
+    return status.endswith(" 1")
+
+
+async def remove_link(
+    connection: asyncpg.Connection, source: tuple[str, uuid.UUID], target: tuple[str, uuid.UUID]
+) -> bool:
+    status: str = await connection.execute(
+        "DELETE FROM record_links WHERE (source_object, source_id, target_object, target_id) IN "
+        "(($1, $2, $3, $4), ($3, $4, $1, $2))",
+        *source,
+        *target,
+    )
+    return not status.endswith(" 0")
+
+
+async def linked_ids(
+    connection: asyncpg.Connection, object_name: str, record_id: uuid.UUID
+) -> dict[str, list[uuid.UUID]]:
+    """The records linked to this one, either way round, by object."""
+    rows = await connection.fetch(
+        "SELECT target_object AS object, target_id AS id FROM record_links WHERE source_object = $1 AND source_id = $2"
+        " UNION SELECT source_object, source_id FROM record_links WHERE target_object = $1 AND target_id = $2",
+        object_name,
+        record_id,
+    )
+    linked: dict[str, list[uuid.UUID]] = {}
+    for row in rows:
+        linked.setdefault(row["object"], []).append(row["id"])
+    return linked
+
+
+async def live_records(
+    connection: asyncpg.Connection, obj: ObjectDefinition, ids: Sequence[uuid.UUID], *, limit: int
+) -> Sequence[asyncpg.Record]:
+    rows: Sequence[asyncpg.Record] = await connection.fetch(
+        f"SELECT * FROM {_table(obj)} WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "  # noqa: S608
+        "ORDER BY updated_at DESC LIMIT $2",
+        list(ids),
+        limit,
+    )
+    return rows
+
+
+async def records_pointing_at(
+    connection: asyncpg.Connection, obj: ObjectDefinition, column: str, record_id: uuid.UUID, *, limit: int
+) -> Sequence[asyncpg.Record]:
+    """Live records of ``obj`` whose relation ``column`` is ``record_id`` (a customer's orders, say)."""
+    rows: Sequence[asyncpg.Record] = await connection.fetch(
+        f"SELECT * FROM {_table(obj)} WHERE {quote_ident(column)} = $1 AND deleted_at IS NULL "  # noqa: S608
+        "ORDER BY updated_at DESC LIMIT $2",
+        record_id,
+        limit,
+    )
+    return rows
 
 
 async def add_timeline_event(

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.accounts.access import ApiAccess, api_key_access
-from app.crm import duplicates, records
+from app.crm import duplicates, links, records
 from app.crm.records import Actor
 from app.crm.search import search_everything
 from app.crm.services import catalogue_of, crm_connection, object_of
@@ -197,6 +197,59 @@ async def merge_record(
     return Response(merged, status_code=200)
 
 
+class LinkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    object: str
+    id: uuid.UUID
+    relation: str = "related"
+
+
+@post("/{object_name:str}/{record_id:uuid}/links", summary="Link another record (a note, a task...) to this one")
+async def link_record(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    data: JSONBody[LinkRequest],
+) -> Response[dict[str, Any]]:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        other = await object_of(connection, access.tenant, data.object)
+        created = await links.link_records(
+            connection, (obj, record_id), (other, data.id), _actor(access), relation=data.relation
+        )
+    return Response({"linked": True}, status_code=201 if created else 200)
+
+
+@delete("/{object_name:str}/{record_id:uuid}/links/{other_object:str}/{other_id:uuid}", summary="Remove a link")
+async def unlink_record(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    other_object: FromPath[str],
+    other_id: FromPath[uuid.UUID],
+) -> None:
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        obj = await object_of(connection, access.tenant, object_name)
+        other = await object_of(connection, access.tenant, other_object)
+        await links.unlink_records(connection, (obj, record_id), (other, other_id))
+
+
+@get("/{object_name:str}/{record_id:uuid}/related", summary="Everything related to a record, by object")
+async def related(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[ApiAccess],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> dict[str, Any]:
+    """Linked records (notes, tasks, anything) and records whose relation fields point here (orders of a customer,
+    people of a company, deals of a contact)."""
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        catalogue = await catalogue_of(connection, access.tenant)
+        obj = await object_of(connection, access.tenant, object_name)
+        return {"data": await links.related_records(connection, catalogue, obj, record_id)}
+
+
 @patch(
     "/{object_name:str}/{record_id:uuid}",
     summary="Change some fields of a record",
@@ -252,6 +305,9 @@ RECORD_ROUTES = Router(
         record_timeline,
         record_duplicates,
         merge_record,
+        link_record,
+        unlink_record,
+        related,
         change_record,
         delete_record,
         restore_record,
