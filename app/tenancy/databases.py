@@ -105,9 +105,11 @@ async def ensure_template(connection: asyncpg.Connection, name: str) -> None:
     await connection.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {quote(name)} FROM PUBLIC")
 
 
-async def grant_template_owner(template_connection: asyncpg.Connection) -> None:
-    """Inside the template: let the template owner create the schema's objects."""
+async def grant_template_owner(template_connection: asyncpg.Connection, name: str) -> None:
+    """Inside the template: let the template owner create the schema's objects and trusted extensions
+    (pg_trgm). A clone does not inherit the database-level grant."""
     await template_connection.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {quote(TEMPLATE_OWNER)}")
+    await template_connection.execute(f"GRANT CREATE ON DATABASE {quote(name)} TO {quote(TEMPLATE_OWNER)}")
 
 
 async def drop_database(connection: asyncpg.Connection, name: str) -> None:

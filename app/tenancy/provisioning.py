@@ -133,7 +133,7 @@ async def ensure_template_current(server: ServerRecord, admin_dsn: str) -> int:
         await admin.close()
     template = await asyncpg.connect(with_database(admin_dsn, server.template_database))
     try:
-        await databases.grant_template_owner(template)
+        await databases.grant_template_owner(template, server.template_database)
         version = await schema.apply_migrations(template, owner_role=databases.TEMPLATE_OWNER)
     finally:
         await template.close()  # nobody may stay connected: CREATE DATABASE ... TEMPLATE needs it idle
