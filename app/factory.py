@@ -30,7 +30,9 @@ from app.accounts.access import SESSION_EMAIL
 from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
 from app.crm.errors import crm_exception_handlers
+from app.crm.import_routes import EXPORT_ROUTES, IMPORT_ROUTES
 from app.crm.routes import RECORD_ROUTES
+from app.crm.schema_routes import METADATA_ROUTES
 from app.crm.view_routes import VIEW_ROUTES
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
@@ -102,6 +104,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tenant_status,
             api_workspace,
             VIEW_ROUTES,
+            METADATA_ROUTES,
+            IMPORT_ROUTES,
+            EXPORT_ROUTES,
             RECORD_ROUTES,
             ProbesController,
             WosoolMetrics,

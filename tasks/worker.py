@@ -12,7 +12,7 @@ from saq import CronJob, Worker
 from app.registry import database as registry
 from app.settings import Settings
 from app.tenancy import runtime
-from tasks import heartbeat, provisioning
+from tasks import heartbeat, imports, provisioning
 from tasks.context import JobContext
 from tasks.queue import create_queue
 
@@ -49,7 +49,7 @@ def create_worker(settings: Settings, *, concurrency: int = 10, handle_signals: 
     return worker_class(
         queue,
         # Each job's timeout and retries are set where it is enqueued (app.tenancy.services for provisioning).
-        functions=[provisioning.provision_tenant],
+        functions=[provisioning.provision_tenant, imports.run_import, imports.run_export],
         cron_jobs=[
             # A missed beat is harmless (the next comes 5 s later): one attempt, 4 s at most.
             CronJob(heartbeat.beat, cron=heartbeat.HEARTBEAT_CRON, timeout=4, retries=1, ttl=60),

@@ -42,9 +42,9 @@ class Catalogue:
         return self.objects.get(name)
 
 
-def _json(value: Any) -> Any:
-    """jsonb arrives as text unless the connection has a json codec."""
-    return json.loads(value) if isinstance(value, str) else value
+def _json(value: str | None) -> Any:
+    """The jsonb columns are read as text (see `load_catalogue`), whatever codec the connection has."""
+    return None if value is None else json.loads(value)
 
 
 def _field(row: asyncpg.Record) -> FieldDefinition:
@@ -64,7 +64,12 @@ def _field(row: asyncpg.Record) -> FieldDefinition:
 
 async def load_catalogue(connection: asyncpg.Connection) -> Catalogue:
     objects = await connection.fetch("SELECT * FROM crm_objects ORDER BY position, name")
-    fields = await connection.fetch("SELECT * FROM crm_fields ORDER BY object_name, position, name")
+    # jsonb as text: a pool connection decodes jsonb itself, a bare one does not; text is the same on both.
+    fields = await connection.fetch(
+        "SELECT object_name, name, type, label_en, label_ar, required, is_unique, searchable, "
+        "options::text AS options, default_value::text AS default_value, settings::text AS settings "
+        "FROM crm_fields ORDER BY object_name, position, name"
+    )
     by_object: dict[str, list[FieldDefinition]] = {}
     for row in fields:
         by_object.setdefault(row["object_name"], []).append(_field(row))

@@ -4,6 +4,7 @@ and the widget goes through here."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "list_records_by",
     "record_to_api",
     "restore_record",
+    "search_text_of",
     "timeline",
     "update_record",
     "update_records",
@@ -63,7 +65,8 @@ def _actor_columns(prefix: str, actor: Actor) -> dict[str, Any]:
     return {f"{prefix}_source": actor.source, f"{prefix}_id": actor.id, f"{prefix}_name": actor.name}
 
 
-def _search_text(obj: ObjectDefinition, row: Mapping[str, Any]) -> str:
+def search_text_of(obj: ObjectDefinition, row: Mapping[str, Any]) -> str:
+    """What a record's ``search_text`` column holds: its searchable fields, normalised, and phone forms."""
     searchable = [field for field in obj.fields if field.searchable]
     texts = [
         str(row.get(column) or "")
@@ -74,6 +77,17 @@ def _search_text(obj: ObjectDefinition, row: Mapping[str, Any]) -> str:
     ]
     phones = [row.get(f"{field.name}_primary") for field in searchable if field.type == FieldType.PHONES]
     return search_text(texts, phones=[phone for phone in phones if isinstance(phone, str)])
+
+
+_UNIQUE_KEY = re.compile(r"Key \((?:\")?([a-z0-9_]+)")
+
+
+def _already_used(obj: ObjectDefinition, error: asyncpg.UniqueViolationError) -> RecordInvalid:
+    """A unique field's value that another record already has, as a field error (not a 500)."""
+    match = _UNIQUE_KEY.search(error.detail or "")
+    column = match[1] if match else ""
+    field = next((f.name for f in obj.fields if column in column_names(f)), column or "record")
+    return RecordInvalid({field: "is already used by another record"})
 
 
 def record_to_api(obj: ObjectDefinition, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,10 +112,13 @@ async def create_record(
 ) -> dict[str, Any]:
     """Raises `app.crm.fields.RecordInvalid` with every bad field and its reason."""
     values = validate_record(obj.fields, data, partial=False)
-    values["search_text"] = _search_text(obj, values)
+    values["search_text"] = search_text_of(obj, values)
     values.update(_actor_columns("created_by", actor) | _actor_columns("updated_by", actor))
     async with connection.transaction():
-        row = await repository.insert_record(connection, obj, values)
+        try:
+            row = await repository.insert_record(connection, obj, values)
+        except asyncpg.UniqueViolationError as error:
+            raise _already_used(obj, error) from None
         created = {name: value for name, value in _api_values(obj.fields, row).items() if value not in (None, [], {})}
         await repository.add_timeline_event(
             connection,
@@ -258,9 +275,12 @@ async def update_record(
         if current is None or current["deleted_at"] is not None:
             raise RecordNotFound(str(record_id))
         merged = {**dict(current), **values}
-        values["search_text"] = _search_text(obj, merged)
+        values["search_text"] = search_text_of(obj, merged)
         values.update(_actor_columns("updated_by", actor))
-        row = await repository.update_record(connection, obj, record_id, values)
+        try:
+            row = await repository.update_record(connection, obj, record_id, values)
+        except asyncpg.UniqueViolationError as error:
+            raise _already_used(obj, error) from None
         before, after = _api_values(obj.fields, current), _api_values(obj.fields, row)
         diff = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
         if diff:

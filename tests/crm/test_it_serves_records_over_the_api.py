@@ -226,3 +226,17 @@ async def test_an_oversized_batch_is_refused(client: AsyncClient, world: World) 
 
     assert response.status_code == 400
     assert "200" in response.text
+
+
+async def test_a_value_a_unique_field_already_has_is_a_400_not_a_500(client: AsyncClient, world: World) -> None:
+    acme, _ = await _keys(world)
+    first = await client.post("/api/v1/products", json={"name": "Musk", "salla_id": "p-1"}, headers=acme)
+    second = await client.post("/api/v1/products", json={"name": "Amber", "salla_id": "p-2"}, headers=acme)
+
+    taken = await client.post("/api/v1/products", json={"name": "Oud", "salla_id": "p-1"}, headers=acme)
+    changed = await client.patch(f"/api/v1/products/{second.json()['id']}", json={"salla_id": "p-1"}, headers=acme)
+
+    assert first.status_code == 201
+    assert taken.status_code == 400
+    assert taken.json()["errors"] == {"salla_id": "is already used by another record"}
+    assert changed.status_code == 400
