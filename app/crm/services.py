@@ -3,7 +3,6 @@ tenant's catalogue of objects."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,9 +16,8 @@ from app.tenancy.services import tenant_database
 
 __all__ = ["UnknownObject", "catalogue_of", "crm_connection", "forget_catalogue", "object_of"]
 
-_CATALOGUE_SECONDS = 30.0
-"""How long a process trusts its copy of a tenant's catalogue (custom fields change it, rarely)."""
-_catalogues: dict[str, tuple[float, Catalogue]] = {}
+_catalogues: dict[str, tuple[int, Catalogue]] = {}
+"""Per tenant: the catalogue version (tenant migration 0006 bumps it on every change) and the catalogue."""
 
 
 class UnknownObject(LookupError):
@@ -34,9 +32,11 @@ async def crm_connection(tenant: TenantRecord, settings: Settings) -> AsyncItera
 
 
 async def catalogue_of(connection: asyncpg.Connection, tenant: TenantRecord) -> Catalogue:
+    """The tenant's catalogue, reloaded whenever any process has changed it (one tiny query per call)."""
+    version: int = await connection.fetchval("SELECT version FROM crm_catalogue_version")
     cached = _catalogues.get(str(tenant.id))
-    if cached is None or time.monotonic() - cached[0] > _CATALOGUE_SECONDS:
-        cached = (time.monotonic(), await load_catalogue(connection))
+    if cached is None or cached[0] != version:
+        cached = (version, await load_catalogue(connection))
         _catalogues[str(tenant.id)] = cached
     return cached[1]
 
