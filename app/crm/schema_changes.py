@@ -12,7 +12,7 @@ the table (ALTER TABLE waits for running queries on it; a busy table answers `Sc
 
 Callers pass a connection of the tenant's pool (`app.crm.services.crm_connection`), as every request does.
 After a change this process forgets the tenant's cached catalogue and every prepared statement of the tenant's pool
-(``reload_schema_state``); other processes see the new catalogue within `app.crm.services`' cache time (30 s).
+(``reload_schema_state``); other processes see the new catalogue on their next request (its version changes).
 
 Decisions worth knowing:
 - Standard fields and objects only change labels, select options and (fields) searchable; only custom ones are
