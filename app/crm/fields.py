@@ -571,10 +571,35 @@ def _phone(region: str) -> Callable[[Any], str | None]:
     return parse
 
 
+# A plain ASCII address — dot-atom local part, letter/digit/hyphen domain labels, an alphabetic top-level domain
+# that is not special-use — is one email_validator accepts unchanged but for case. Recognising it here takes about
+# 1 µs instead of 20, which is most of a 100k-row import's e-mail cost; anything else goes through email_validator.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def _plain_email(text: str) -> str | None:
+    lowered = text.lower()
+    if not lowered.isascii() or len(lowered) > 254 or not _PLAIN_EMAIL.fullmatch(lowered):
+        return None
+    local, _, domain = lowered.rpartition("@")
+    if len(local) > 64 or len(domain) > 253 or domain.rsplit(".", 1)[1] in _SPECIAL_USE_TLDS:
+        return None
+    if any(label[2:4] == "--" for label in domain.split(".")):
+        return None  # hyphens in the 3rd and 4th places are reserved (IDNA): email_validator decides
+    return lowered
+
+
 def _email(value: Any) -> str | None:
     text = _string(value, 320)
     if text is None:
         return None
+    plain = _plain_email(text)
+    if plain is not None:
+        return plain
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
