@@ -747,8 +747,9 @@ _RECORD_COLUMNS = """
     updated_by_name text,
     deleted_at timestamptz,
     position double precision NOT NULL DEFAULT 0,
-    search_text text NOT NULL DEFAULT ''"""
-"""The common record columns of every object table (migrations/tenant/0002_crm_objects.sql)."""
+    search_text text NOT NULL DEFAULT '',
+    search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED"""
+"""The common record columns of every object table (tenant migrations 0002 and 0007)."""
 
 
 def _json_text(value: Any) -> str | None:

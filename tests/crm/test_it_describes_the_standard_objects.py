@@ -15,7 +15,7 @@ from tests.people import create_organization
 
 RECORD_COLUMNS = {
     "id", "created_at", "updated_at", "created_by_source", "created_by_id", "created_by_name", "updated_by_source",
-    "updated_by_id", "updated_by_name", "deleted_at", "position", "search_text",
+    "updated_by_id", "updated_by_name", "deleted_at", "position", "search_text", "search_vector",
 }  # fmt: skip
 # How information_schema spells the types fields.py asks for.
 SQL_TYPES = {

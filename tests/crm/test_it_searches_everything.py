@@ -63,3 +63,12 @@ async def test_wildcards_are_literal_and_short_queries_are_refused(client: Async
     assert await _names(client, headers, "%%") == {}
     too_short = await client.get("/api/v1/search", params={"q": "a"}, headers=headers)
     assert too_short.status_code == 400
+
+
+async def test_whole_words_rank_above_partial_ones(client: AsyncClient, world: World) -> None:
+    _, key = await api_keys.create_api_key(world.acme.id, "acme", name="rank", actor="test")
+    headers = {"Authorization": f"Bearer {key}"}
+    for name in ("Samira", "Sam", "Samson"):  # the whole word "sam" is added between two partial matches
+        await client.post("/api/v1/people", json={"first_name": name}, headers=headers)
+
+    assert (await _names(client, headers, "sam"))["people"][0] == "Sam"
