@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from app.accounts import repository, services
+from app.accounts import api_keys, repository, services
 from app.accounts.access import (
     SESSION_EMAIL,
     TenantAccess,
@@ -237,6 +237,76 @@ async def remove_member(access: NamedDependency[TenantAccess], membership_id: Fr
     return await _members(access)
 
 
+def _require_key_manager(access: TenantAccess) -> None:
+    if not access.can_manage_members:
+        raise services.NotAllowed("only owners and admins manage API keys")
+
+
+@get(
+    "/t/{slug:str}/settings/api-keys",
+    name="api-keys",
+    include_in_schema=False,
+    cache=False,
+    dependencies={"access": Provide(tenant_access)},
+)
+async def api_keys_page(access: NamedDependency[TenantAccess]) -> Template:
+    _require_key_manager(access)
+    return await _api_keys(access)
+
+
+@dataclass
+class NewKeyForm:
+    name: str = ""
+
+
+@post(
+    "/t/{slug:str}/settings/api-keys",
+    include_in_schema=False,
+    dependencies={"access": Provide(tenant_access)},
+    request_max_body_size=4 * 1024,
+)
+async def create_api_key(access: NamedDependency[TenantAccess], data: URLEncodedBody[NewKeyForm]) -> Template:
+    """The new key is in this one response and nowhere else: only its hash is stored."""
+    _require_key_manager(access)
+    try:
+        record, key = await api_keys.create_api_key(
+            access.tenant.id, access.tenant.slug, name=data.name, actor=f"user:{access.member.email}"
+        )
+    except ValueError as error:
+        return await _api_keys(access, error=str(error), status_code=400)
+    return await _api_keys(access, new_key=key, new_name=record.name, status_code=201)
+
+
+@post(
+    "/t/{slug:str}/settings/api-keys/{key_id:uuid}/revoke",
+    include_in_schema=False,
+    dependencies={"access": Provide(tenant_access)},
+)
+async def revoke_api_key(access: NamedDependency[TenantAccess], key_id: FromPath[uuid.UUID]) -> Template:
+    _require_key_manager(access)
+    try:
+        await api_keys.revoke_api_key(access.tenant.id, access.tenant.slug, key_id, actor=f"user:{access.member.email}")
+    except LookupError:
+        raise NotFoundException("No such API key.") from None
+    return await _api_keys(access)
+
+
+async def _api_keys(
+    access: TenantAccess, *, new_key: str = "", new_name: str = "", error: str = "", status_code: int = 200
+) -> Template:
+    return Template(
+        "accounts/api_keys.html",
+        context={
+            "tenant": access.tenant,
+            "keys": await api_keys.list_api_keys(access.tenant.id),
+            "new_key": new_key,
+            "new_name": new_name,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
 async def _members(
     access: NamedDependency[TenantAccess],
     *,
@@ -286,4 +356,7 @@ ACCOUNT_ROUTES = [
     add_member,
     change_member_role,
     remove_member,
+    api_keys_page,
+    create_api_key,
+    revoke_api_key,
 ]
