@@ -112,7 +112,13 @@ async def read_import(
     request: Request[Any, Any, Any], access: NamedDependency[ApiAccess], import_id: FromPath[uuid.UUID]
 ) -> dict[str, Any]:
     async with crm_connection(access.tenant, request.app.state.settings) as connection:
-        return await imports.get_import(connection, import_id)
+        job = await imports.get_import(connection, import_id)
+    if job["status"] == "pending":  # Redis may have lost the job: enqueue again (a no-op while it is queued)
+        await _enqueue(
+            request.app.state.queue, IMPORT_JOB, f"import:{import_id}", tenant_id=str(access.tenant.id),
+            import_id=str(import_id),
+        )  # fmt: skip
+    return job
 
 
 @post("/", summary="Export an object's records as CSV (as a job)", status_code=202)
@@ -138,7 +144,13 @@ async def read_export(
     request: Request[Any, Any, Any], access: NamedDependency[ApiAccess], export_id: FromPath[uuid.UUID]
 ) -> dict[str, Any]:
     async with crm_connection(access.tenant, request.app.state.settings) as connection:
-        return await exports.get_export(connection, export_id)
+        job = await exports.get_export(connection, export_id)
+    if job["status"] == "pending":  # Redis may have lost the job: enqueue again (a no-op while it is queued)
+        await _enqueue(
+            request.app.state.queue, EXPORT_JOB, f"export:{export_id}", tenant_id=str(access.tenant.id),
+            export_id=str(export_id),
+        )  # fmt: skip
+    return job
 
 
 @get("/{export_id:uuid}/download", summary="The CSV of a finished export", media_type="text/csv; charset=utf-8")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
+from saq import Queue
 
 from app.accounts import api_keys
 from app.crm.import_routes import EXPORT_ROUTES, IMPORT_ROUTES
@@ -349,3 +350,21 @@ async def test_it_reads_utf16_from_excel(
     assert [(p["first_name"], p["email_primary"]) for p in await _people(settings, world.acme)] == [
         ("ليلى", "layla@example.com")
     ]
+
+
+async def test_a_job_redis_lost_is_enqueued_again_when_its_status_is_read(
+    http: httpx.AsyncClient, ctx: dict[str, Any], world: World, redis: Redis, queue: Queue
+) -> None:
+    acme, _ = await _keys(world)
+    started = await _upload(http, acme, _many(3), mapping=MAPPING)
+    import_id = started.json()["id"]
+    assert await queue.job(f"import:{import_id}") is not None
+
+    await redis.flushdb()  # Redis loses everything; the upload is safe in PostgreSQL
+    assert await queue.job(f"import:{import_id}") is None
+    status = await http.get(f"/api/v1/imports/{import_id}", headers=acme)
+
+    assert status.json()["status"] == "pending"
+    assert await queue.job(f"import:{import_id}") is not None
+    await run_import(ctx, tenant_id=str(world.acme.id), import_id=import_id)
+    assert (await http.get(f"/api/v1/imports/{import_id}", headers=acme)).json()["status"] == "succeeded"
