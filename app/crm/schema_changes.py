@@ -54,7 +54,7 @@ from app.crm.fields import (
 from app.crm.metadata import Catalogue, ObjectDefinition, load_catalogue
 from app.crm.queryable import query_fields
 from app.crm.records import search_text_of as record_search_text
-from app.crm.services import UnknownObject, forget_catalogue
+from app.crm.services import UnknownObject
 from app.tenancy.repository import TenantRecord
 
 __all__ = [
@@ -533,9 +533,9 @@ async def _schema_change(connection: asyncpg.Connection) -> AsyncIterator[Catalo
 async def _changed(
     connection: asyncpg.Connection, tenant: TenantRecord, actor: str, action: str, **details: Any
 ) -> None:
-    """After a commit: this process stops using its cached catalogue and prepared statements; audit."""
+    """After a commit: this process stops using its prepared statements (the cached catalogue follows the
+    catalogue version by itself, see `app.crm.services.catalogue_of`); audit."""
     await connection.reload_schema_state()  # every connection of the tenant's pool in this process
-    forget_catalogue(tenant)
     await audit.record(actor, action, tenant_slug=tenant.slug, **details)
 
 

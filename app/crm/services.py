@@ -14,7 +14,7 @@ from app.tenancy import runtime
 from app.tenancy.repository import TenantRecord
 from app.tenancy.services import tenant_database
 
-__all__ = ["UnknownObject", "catalogue_of", "crm_connection", "forget_catalogue", "object_of"]
+__all__ = ["UnknownObject", "catalogue_of", "crm_connection", "object_of"]
 
 _catalogues: dict[str, tuple[int, Catalogue]] = {}
 """Per tenant: the catalogue version (tenant migration 0006 bumps it on every change) and the catalogue."""
@@ -46,8 +46,3 @@ async def object_of(connection: asyncpg.Connection, tenant: TenantRecord, name: 
     if obj is None:
         raise UnknownObject(f"There is no object '{name}'.")
     return obj
-
-
-def forget_catalogue(tenant: TenantRecord) -> None:
-    """Call after changing a tenant's objects or fields."""
-    _catalogues.pop(str(tenant.id), None)

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from app.crm import query
+from app.crm import query, view_store
 from app.crm.fields import FieldType
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.queryable import query_fields
@@ -118,19 +118,11 @@ async def list_views(
     connection: asyncpg.Connection, object_name: str | None, viewer: uuid.UUID | None
 ) -> list[dict[str, Any]]:
     """Shared views and the viewer's own, of one object or all."""
-    rows = await connection.fetch(
-        "SELECT * FROM views WHERE ($1::text IS NULL OR object_name = $1)"
-        " AND (owner_user_id IS NULL OR owner_user_id = $2) ORDER BY object_name, position, label_en",
-        object_name,
-        viewer,
-    )
-    return [_api(row) for row in rows]
+    return [_api(row) for row in await view_store.fetch_views(connection, object_name, viewer)]
 
 
 async def get_view(connection: asyncpg.Connection, view_id: uuid.UUID, viewer: uuid.UUID | None) -> dict[str, Any]:
-    row = await connection.fetchrow(
-        "SELECT * FROM views WHERE id = $1 AND (owner_user_id IS NULL OR owner_user_id = $2)", view_id, viewer
-    )
+    row = await view_store.fetch_view(connection, view_id, viewer)
     if row is None:
         raise ViewNotFound(str(view_id))
     return _api(row)
@@ -143,14 +135,7 @@ async def create_view(
     if obj is None:
         raise InvalidView("object must name one of the tenant's objects")
     values = _check(obj, data)
-    row = await connection.fetchrow(
-        "INSERT INTO views (object_name, label_en, label_ar, kind, filter, sorts, columns, group_by, is_default,"
-        " position, owner_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
-        obj.name,
-        *values.values(),
-        owner,
-    )
-    return _api(row)
+    return _api(await view_store.insert_view(connection, obj.name, values, owner))
 
 
 async def update_view(
@@ -167,18 +152,12 @@ async def update_view(
     obj = catalogue.get(current["object"])
     assert obj is not None
     values = _check(obj, {**current, **changes})
-    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=2))
-    row = await connection.fetchrow(
-        f"UPDATE views SET {assignments}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608 (fixed names)
-        view_id,
-        *values.values(),
-    )
-    return _api(row)
+    return _api(await view_store.update_view(connection, view_id, values))
 
 
 async def delete_view(connection: asyncpg.Connection, view_id: uuid.UUID, viewer: uuid.UUID | None) -> None:
     await get_view(connection, view_id, viewer)
-    await connection.execute("DELETE FROM views WHERE id = $1", view_id)
+    await view_store.delete_view(connection, view_id)
 
 
 async def view_records(
