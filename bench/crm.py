@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
@@ -22,24 +21,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from redis.asyncio import Redis
 
-from app.accounts.services import Registration, register_organization
 from app.crm import query
 from app.crm.metadata import load_catalogue
 from app.crm.records import list_records_by
 from app.crm.search import search_everything
 from app.crm.search_text import search_text
-from app.lib.dsn import with_database
-from app.registry import database as registry
-from app.settings import Settings
-from app.tenancy import databases, provisioning, runtime
-from app.tenancy.migrate import migrate_everything
-from app.tenancy.services import tenant_database
-from tasks.queue import create_queue
+from app.tenancy import runtime
+from bench.tenant import bench_tenant
 
-SERVER_URL = os.environ.get("WOSOOL_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("WOSOOL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 FIRST = ["أحمد", "محمد", "فاطمة", "نورة", "سارة", "عبدالله", "ليلى", "Omar", "Sara", "Lina", "Khalid", "Huda"]
 LAST = ["الغامدي", "القحطاني", "العتيبي", "الشهري", "الحربي", "Al-Saud", "Haddad", "Nasser", "Farouk"]
 CITIES = ["الرياض", "جدة", "الدمام", "مكة", "المدينة", "الخبر", "Riyadh", "Jeddah", None]
@@ -111,42 +101,12 @@ async def seed(connection: asyncpg.Connection, people: int, products: int, order
 
 
 async def main(people: int, products: int, orders: int, runs: int) -> None:
-    registry_name = f"bench_crm_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(SERVER_URL)
-    await admin.execute(f'CREATE DATABASE "{registry_name}"')
-    settings = Settings(database_url=with_database(SERVER_URL, registry_name), redis_url=REDIS_URL)
-    registry.bind(settings.database_url)
-    redis = Redis.from_url(REDIS_URL)
-    queue = create_queue(settings)
-    tenant_name = None
-    try:
-        await migrate_everything(settings)
-        registered = await register_organization(
-            Registration(name="Bench", slug="bench-crm", email="bench@example.com", password="correct horse battery"),
-            settings=settings, queue=queue, redis=redis,
-        )  # fmt: skip
-        assert registered.tenant is not None
-        tenant = await provisioning.provision(registered.tenant.id, settings, redis)
-        tenant_name = tenant.database_name
-        pools = await runtime.open_pools(settings)
-        async with pools.connection(await tenant_database(tenant, settings)) as connection:
-            started = time.perf_counter()
-            await seed(connection, people, products, orders)
-            print(
-                f"seeded {people} people, {products} products, {orders} orders in {time.perf_counter() - started:.1f} s"
-            )
-            await report(connection, runs)
-    finally:
-        await runtime.close_pools()
-        await registry.close_pool(everyone=True)
-        await queue.disconnect()
-        await redis.aclose()
-        if tenant_name:
-            await databases.drop_database(admin, tenant_name)
-            await databases.drop_role(admin, tenant_name)
-        await databases.drop_database(admin, f"{registry_name}_template")
-        await databases.drop_database(admin, registry_name)
-        await admin.close()
+    async with bench_tenant("bench-crm") as database, runtime.pools().connection(database) as connection:
+        started = time.perf_counter()
+        await seed(connection, people, products, orders)
+        seconds = time.perf_counter() - started
+        print(f"seeded {people} people, {products} products, {orders} orders in {seconds:.1f} s")
+        await report(connection, runs)
 
 
 async def report(connection: asyncpg.Connection, runs: int) -> None:

@@ -12,27 +12,17 @@ import argparse
 import asyncio
 import csv
 import io
-import os
 import time
 import uuid
 
 import asyncpg
-from redis.asyncio import Redis
 
-from app.accounts.services import Registration, register_organization
 from app.crm.exports import create_export, run_export
 from app.crm.imports import create_import, run_import
 from app.crm.metadata import load_catalogue
-from app.lib.dsn import with_database
-from app.registry import database as registry
-from app.settings import Settings
-from app.tenancy import databases, provisioning, runtime
-from app.tenancy.migrate import migrate_everything
-from app.tenancy.services import tenant_database
-from tasks.queue import create_queue
+from app.tenancy import runtime
+from bench.tenant import bench_tenant
 
-SERVER_URL = os.environ.get("WOSOOL_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("WOSOOL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 HEADER = ["first_name", "last_name", "email", "phone", "city"]
 
 
@@ -65,24 +55,8 @@ async def raw_copy(connection: asyncpg.Connection, rows: int) -> float:
 
 
 async def main(rows: int) -> None:
-    registry_name = f"bench_imports_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(SERVER_URL)
-    await admin.execute(f'CREATE DATABASE "{registry_name}"')
-    settings = Settings(database_url=with_database(SERVER_URL, registry_name), redis_url=REDIS_URL)
-    registry.bind(settings.database_url)
-    redis, queue = Redis.from_url(REDIS_URL), create_queue(settings)
-    tenant_name = None
-    try:
-        await migrate_everything(settings)
-        registered = await register_organization(
-            Registration(name="Bench", slug="bench-imports", email="b@example.com", password="correct horse battery"),
-            settings=settings, queue=queue, redis=redis,
-        )  # fmt: skip
-        assert registered.tenant is not None
-        tenant = await provisioning.provision(registered.tenant.id, settings, redis)
-        tenant_name = tenant.database_name
-        pools = await runtime.open_pools(settings)
-        database = await tenant_database(tenant, settings)
+    async with bench_tenant("bench-imports") as database:
+        pools = runtime.pools()
         async with pools.connection(database) as connection, pools.connection(database) as progress:
             people = (await load_catalogue(connection)).objects["people"]
             content = make_csv(rows)
@@ -96,17 +70,6 @@ async def main(rows: int) -> None:
             started = time.perf_counter()
             exported = await run_export(connection, progress, people, uuid.UUID(export["id"]))
             export_seconds = time.perf_counter() - started
-    finally:
-        await runtime.close_pools()
-        await registry.close_pool(everyone=True)
-        await queue.disconnect()
-        await redis.aclose()
-        if tenant_name:
-            await databases.drop_database(admin, tenant_name)
-            await databases.drop_role(admin, tenant_name)
-        await databases.drop_database(admin, f"{registry_name}_template")
-        await databases.drop_database(admin, registry_name)
-        await admin.close()
     print(f"{rows} customers (5 columns: names, e-mail, phone, city), one run")
     print("| measure | seconds | rows/s |")
     print("| --- | --- | --- |")
