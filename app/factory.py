@@ -31,9 +31,11 @@ from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
 from app.crm.errors import crm_exception_handlers
 from app.crm.import_routes import EXPORT_ROUTES, IMPORT_ROUTES
+from app.crm.pages import DASHBOARD
 from app.crm.routes import RECORD_ROUTES
 from app.crm.schema_routes import METADATA_ROUTES
 from app.crm.view_routes import VIEW_ROUTES
+from app.lib import i18n
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
@@ -46,7 +48,7 @@ from app.settings import PROJECT_ROOT, Settings
 from app.site.routes import landing_page, switch_language
 from app.tenancy import runtime
 from app.tenancy.hosts import rewrite_tenant_host
-from app.tenancy.routes import api_workspace, tenant_home, tenant_preparing_status, tenant_status
+from app.tenancy.routes import api_workspace, tenant_preparing_status, tenant_status
 from tasks.queue import create_queue
 
 __all__ = ["create_app"]
@@ -99,7 +101,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             landing_page,
             switch_language,
             *ACCOUNT_ROUTES,
-            tenant_home,
             tenant_preparing_status,
             tenant_status,
             api_workspace,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IMPORT_ROUTES,
             EXPORT_ROUTES,
             RECORD_ROUTES,
+            DASHBOARD,
             ProbesController,
             WosoolMetrics,
             create_static_files_router(
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
+    i18n.install(engine.engine)
     engine.engine.globals.update(
         locale_for=locale_for,
         languages=SUPPORTED,

@@ -52,6 +52,7 @@ __all__ = [
     "column_names",
     "columns",
     "quote_ident",
+    "sanitize_rich_text",
     "search_columns",
     "to_api",
     "validate",
@@ -770,15 +771,19 @@ def _parse_rich_text(field: FieldDefinition, value: Any) -> tuple[Any, ...]:
     text = _string(value, field.settings["max_length"])
     if text is None:
         return (None,)
-    clean = nh3.clean(
-        text,
+    return (sanitize_rich_text(text).strip() or None,)
+
+
+def sanitize_rich_text(html: str) -> str:
+    """Only harmless formatting tags and http(s)/mailto links survive."""
+    return nh3.clean(
+        html,
         tags=_RICH_TAGS,
         attributes={"a": {"href"}, "*": set()},
         url_schemes={"http", "https", "mailto"},
         url_relative="deny",
         link_rel="noopener noreferrer nofollow",
     )
-    return (clean.strip() or None,)
 
 
 def _parse_relation(field: FieldDefinition, value: Any) -> tuple[Any, ...]:

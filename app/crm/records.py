@@ -31,6 +31,7 @@ __all__ = [
     "list_records",
     "list_records_by",
     "record_to_api",
+    "records_by_ids",
     "restore_record",
     "search_text_of",
     "timeline",
@@ -180,6 +181,14 @@ async def list_records_by(
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         page = await query.fetch_page(connection, obj.table_name, catalogue, filter, sorts, limit, cursor, with_total)
     return RecordList([record_to_api(obj, row) for row in page.rows], page.next_cursor, page.total)
+
+
+async def records_by_ids(
+    connection: asyncpg.Connection, obj: ObjectDefinition, ids: Sequence[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """The live (not deleted) records among ``ids``, in API shape; at most 1000."""
+    rows = await repository.live_records(connection, obj, ids[:1000], limit=1000)
+    return [record_to_api(obj, row) for row in rows]
 
 
 MAX_BATCH = 200

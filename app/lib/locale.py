@@ -28,7 +28,15 @@ DEFAULT = SUPPORTED["en"]
 
 
 def locale_for(request: Request[Any, Any, Any]) -> Locale:
-    """The language chosen by cookie, else the browser's preferred one we speak, else English."""
+    """The language chosen by cookie, else the browser's preferred one we speak, else English (once per request)."""
+    state = request.scope.setdefault("state", {})
+    known = state.get("wosool_locale")
+    if known is None:
+        known = state["wosool_locale"] = _choose(request)
+    return known
+
+
+def _choose(request: Request[Any, Any, Any]) -> Locale:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in SUPPORTED:
         return SUPPORTED[chosen]

@@ -14,26 +14,7 @@ from litestar.response import Template
 from app.accounts.access import ApiAccess, TenantAccess, any_status_access, api_key_access
 from app.tenancy import services as tenancy
 
-__all__ = ["api_workspace", "tenant_home", "tenant_preparing_status", "tenant_status"]
-
-
-@get(
-    "/t/{slug:str}/",
-    name="tenant-home",
-    include_in_schema=False,
-    cache=False,
-    dependencies={"access": Provide(any_status_access)},
-)
-async def tenant_home(request: Request[Any, Any, Any], access: NamedDependency[TenantAccess]) -> Template:
-    tenant = access.tenant
-    if tenant.status in ("provisioning", "failed"):
-        return Template("tenancy/preparing.html", context={"tenant": tenant, "member": access.member})
-    if tenant.status != "active":
-        return Template(
-            "tenancy/unavailable.html", context={"tenant": tenant, "member": access.member}, status_code=403
-        )
-    workspace = await tenancy.workspace_summary(tenant, request.app.state.settings)
-    return Template("tenancy/home.html", context={"tenant": tenant, "member": access.member, "workspace": workspace})
+__all__ = ["api_workspace", "tenant_preparing_status", "tenant_status"]
 
 
 @get(

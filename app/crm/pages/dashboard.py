@@ -1,0 +1,105 @@
+"""What every dashboard page starts from: the member's access, a connection to the tenant's CRM, its catalogue and
+the viewer's language. Handlers take it as the ``dashboard`` dependency and render with `Dashboard.page`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from app.accounts.access import TenantAccess
+from app.accounts.repository import MemberRecord
+from app.crm.metadata import Catalogue, ObjectDefinition
+from app.crm.records import Actor
+from app.crm.services import catalogue_of, crm_connection
+from app.lib.i18n import DEFAULT_TIMEZONE, activate
+from app.lib.locale import locale_for
+from app.tenancy.repository import TenantRecord
+
+__all__ = ["Dashboard", "open_dashboard", "toast"]
+
+# Objects that are not listed in the sidebar: they are shown inside other records.
+_HIDDEN_OBJECTS = frozenset({"order_items"})
+
+
+@dataclass
+class Dashboard:
+    request: Request[Any, Any, Any]
+    tenant: TenantRecord
+    member: MemberRecord
+    connection: asyncpg.Connection
+    catalogue: Catalogue
+    language: str
+    """``ar`` or ``en``: the language the page is shown in."""
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(source="user", id=str(self.member.user_id), name=self.member.name or self.member.email)
+
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins change settings (fields, objects, stages, members, API keys)."""
+        return self.member.role in ("owner", "admin")
+
+    def url(self, *parts: object) -> str:
+        """``/t/<slug>/<parts...>``: links inside this tenant."""
+        tail = "/".join(str(part).strip("/") for part in parts)
+        return f"/t/{self.tenant.slug}/{tail}"
+
+    def object(self, name: str) -> ObjectDefinition:
+        """The object ``name`` or a 404 (an unknown object in a URL is a page that does not exist)."""
+        obj = self.catalogue.get(name)
+        if obj is None:
+            raise NotFoundException("No such page.")
+        return obj
+
+    def sidebar_objects(self) -> list[ObjectDefinition]:
+        return [obj for name, obj in self.catalogue.objects.items() if name not in _HIDDEN_OBJECTS]
+
+    def page(self, template: str, status_code: int = 200, **context: Any) -> Template:
+        return Template(
+            template,
+            context={
+                "dashboard": self,
+                "tenant": self.tenant,
+                "member": self.member,
+                "language": self.language,
+                "timezone": self.timezone,
+                **context,
+            },
+            status_code=status_code,
+        )
+
+
+async def open_dashboard(
+    request: Request[Any, Any, Any], access: NamedDependency[TenantAccess]
+) -> AsyncGenerator[Dashboard, None]:
+    language = locale_for(request).code
+    activate(language)
+    async with crm_connection(access.tenant, request.app.state.settings) as connection:
+        catalogue = await catalogue_of(connection, access.tenant)
+        yield Dashboard(
+            request=request,
+            tenant=access.tenant,
+            member=access.member,
+            connection=connection,
+            catalogue=catalogue,
+            language=language,
+        )
+
+
+def toast(response: Response[Any], message: str, kind: str = "success") -> Response[Any]:
+    """Show ``message`` in a toast once htmx has swapped the response in (``HX-Trigger``)."""
+    existing: Mapping[str, Any] = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+    response.headers["HX-Trigger"] = json.dumps(
+        {**existing, "wosool:toast": {"message": message, "kind": kind}}, ensure_ascii=True
+    )
+    return response

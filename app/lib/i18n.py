@@ -1,0 +1,213 @@
+"""Translations and locale-aware formatting.
+
+Text is written in English and marked for translation: ``{{ _("Save") }}`` in templates, ``_("Save")`` in Python
+(``from app.lib.i18n import gettext as _``). The Arabic lives in gettext catalogues made with Babel:
+``app/locales/ar/LC_MESSAGES/*.po`` (see docs/i18n.md for extracting and updating them). Catalogues are read once
+per process, straight from the ``.po`` files, so there is no compile step to forget.
+
+Which language? In templates, the request's (``locale_for``); in Python, the one activated for the current task
+(`activate`), which the dashboard does for every request; English otherwise.
+
+Numbers, money and dates go through Babel with the CLDR data of ``ar_SA`` or ``en``: ``{{ n | number }}``,
+``{{ minor | money("SAR") }}``, ``{{ d | date }}``, ``{{ ts | datetime }}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from decimal import Decimal
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale as BabelLocale
+from babel import dates, numbers
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from app.lib.locale import DEFAULT, SUPPORTED, locale_for
+from app.settings import PROJECT_ROOT
+
+__all__ = [
+    "CATALOGUE_DIR",
+    "activate",
+    "babel_locale",
+    "current_language",
+    "format_date",
+    "format_datetime",
+    "format_money",
+    "format_number",
+    "gettext",
+    "install",
+    "lazy",
+    "ngettext",
+    "translations",
+    "use_language",
+]
+
+CATALOGUE_DIR = PROJECT_ROOT / "app" / "locales"
+DEFAULT_TIMEZONE = "Asia/Riyadh"
+_BABEL_LOCALES = {"ar": "ar_SA", "en": "en"}
+
+_language: ContextVar[str] = ContextVar("wosool_language", default=DEFAULT.code)
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The language's catalogue: every ``.po`` file of ``app/locales/<language>/LC_MESSAGES``, merged."""
+    folder = CATALOGUE_DIR / language / "LC_MESSAGES"
+    files = sorted(folder.glob("*.po")) if folder.is_dir() else []
+    if not files:
+        return NullTranslations()
+    merged: Catalog | None = None
+    for path in files:
+        with path.open("rb") as handle:
+            catalogue = read_po(handle, locale=language)
+        if merged is None:
+            merged = catalogue
+            continue
+        for message in catalogue:
+            if message.id and message.id not in merged:
+                merged[message.id] = message
+    assert merged is not None
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)  # fuzzy entries are left out, as gettext does
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def activate(language: str) -> Token[str]:
+    """Speak ``language`` in this task (the dashboard calls it for each request)."""
+    return _language.set(language if language in SUPPORTED else DEFAULT.code)
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[None]:
+    token = activate(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+def gettext(message: str) -> str:
+    return translations(_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations(_language.get()).ngettext(singular, plural, count)
+
+
+def lazy(message: str) -> str:
+    """Marks a module-level message for extraction; translate it where it is shown, with `gettext`."""
+    return message
+
+
+def babel_locale(language: str) -> BabelLocale:
+    return BabelLocale.parse(_BABEL_LOCALES.get(language, "en"))
+
+
+def format_number(value: int | float | Decimal | None, language: str, *, decimals: int | None = None) -> str:
+    if value is None:
+        return ""
+    if decimals is None:
+        return numbers.format_decimal(value, locale=babel_locale(language))
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return numbers.format_decimal(value, format=pattern, locale=babel_locale(language))
+
+
+def format_money(minor_units: int | None, currency: str | None, language: str) -> str:
+    """An amount stored in minor units (halalas for SAR) as the language writes money."""
+    if minor_units is None:
+        return ""
+    code = currency or "SAR"
+    places = numbers.get_currency_precision(code)
+    amount = Decimal(minor_units).scaleb(-places)
+    return numbers.format_currency(amount, code, locale=babel_locale(language))
+
+
+def _zone(timezone: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone or DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def format_date(value: dt.date | str | None, language: str, *, style: str = "medium") -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return dates.format_date(value, format=style, locale=babel_locale(language))
+
+
+def format_datetime(
+    value: dt.datetime | str | None, language: str, *, timezone: str | None = None, style: str = "medium"
+) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return dates.format_datetime(value, format=style, tzinfo=_zone(timezone), locale=babel_locale(language))
+
+
+# Jinja: the request decides the language of a page.
+
+
+def _page_language(context: Context) -> str:
+    request = context.get("request")
+    return locale_for(request).code if request is not None else _language.get()
+
+
+@pass_context
+def _jinja_gettext(context: Context, message: str) -> str:
+    return translations(_page_language(context)).gettext(message)
+
+
+@pass_context
+def _jinja_ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return translations(_page_language(context)).ngettext(singular, plural, count)
+
+
+@pass_context
+def _number_filter(context: Context, value: Any, decimals: int | None = None) -> str:
+    return format_number(value, _page_language(context), decimals=decimals)
+
+
+@pass_context
+def _money_filter(context: Context, minor_units: Any, currency: str | None = None) -> str:
+    return format_money(minor_units, currency, _page_language(context))
+
+
+@pass_context
+def _date_filter(context: Context, value: Any, style: str = "medium") -> str:
+    return format_date(value, _page_language(context), style=style)
+
+
+@pass_context
+def _datetime_filter(context: Context, value: Any, style: str = "medium") -> str:
+    return format_datetime(value, _page_language(context), timezone=context.get("timezone"), style=style)
+
+
+def install(environment: Any) -> None:
+    """Add ``_``/``gettext``/``ngettext`` (Jinja's i18n extension, new style: ``_("%(n)s left", n=3)`` escapes
+    its variables) and the ``number``, ``money``, ``date`` and ``datetime`` filters."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(_jinja_gettext, _jinja_ngettext, newstyle=True)
+    environment.filters.update(number=_number_filter, money=_money_filter, date=_date_filter, datetime=_datetime_filter)
