@@ -9,7 +9,9 @@ from pathlib import Path
 
 from playwright.async_api import ConsoleMessage, Page, Request, Response
 
-__all__ = ["CHROMIUM_FLAGS", "PageProblems", "chromium_path", "watch_page"]
+from tests.people import PASSWORD
+
+__all__ = ["CHROMIUM_FLAGS", "PageProblems", "chromium_path", "sign_in_browser", "use_language", "watch_page"]
 
 # Without the background-networking flags Chromium tries Google's hosts, which this network refuses.
 CHROMIUM_FLAGS = [
@@ -69,3 +71,17 @@ def watch_page(page: Page) -> PageProblems:
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
     return problems
+
+
+async def sign_in_browser(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Log ``email`` in through the real log-in page (tests/people.py's password by default)."""
+    await page.goto(base_url + "/login")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(lambda url: "/login" not in url)
+
+
+async def use_language(page: Page, base_url: str, code: str) -> None:
+    """Switch the page's language the way a person does (the language link remembers it)."""
+    await page.goto(f"{base_url}/language/{code}?next=/")
