@@ -30,6 +30,7 @@ __all__ = [
     "get_record",
     "list_records",
     "list_records_by",
+    "move_record",
     "record_to_api",
     "records_by_ids",
     "restore_record",
@@ -329,3 +330,77 @@ async def _set_deleted(
             diff={},
         )
     return record_to_api(obj, row)
+
+
+_POSITION_GAP = 1024.0
+_SMALLEST_GAP = 1e-6
+
+
+async def move_record(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    record_id: uuid.UUID,
+    field_name: str,
+    value: str | None,
+    actor: Actor,
+    *,
+    after: uuid.UUID | None = None,
+    before: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Put a record into a column of a board: its select field ``field_name`` becomes ``value`` (None empties it)
+    and its ``position`` falls right after the record ``after``, else right before ``before``, else at the end of
+    the column (a neighbour that is not in that column is ignored). Positions are fractional; when two neighbours
+    are too close the column is renumbered. A change of value is written to the timeline like any update; a new
+    place in the same column is not. Raises `RecordInvalid` (not a select field, unknown option) or
+    `RecordNotFound`, and then changes nothing."""
+    field = obj.field(field_name)
+    if field is None or field.type != FieldType.SELECT:
+        raise RecordInvalid({field_name or "field": "is not a select field of this object"})
+    column_value = validate_record(obj.fields, {field.name: value}, partial=True)[field.name]
+    async with connection.transaction():
+        current = await repository.fetch_record(connection, obj, record_id, for_update=True)
+        if current is None or current["deleted_at"] is not None:
+            raise RecordNotFound(str(record_id))
+        await repository.lock_column(connection, obj, field.name, column_value)
+        position = await _position_in_column(connection, obj, field.name, column_value, record_id, after, before)
+        if current[field.name] != column_value:
+            await update_record(connection, obj, record_id, {field.name: column_value}, actor)
+        row = await repository.set_position(connection, obj, record_id, position)
+    return record_to_api(obj, row)
+
+
+async def _position_in_column(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    column: str,
+    value: str | None,
+    record_id: uuid.UUID,
+    after: uuid.UUID | None,
+    before: uuid.UUID | None,
+) -> float:
+    for _attempt in range(2):
+        low = high = None
+        if after is not None:
+            low = await repository.record_in_column(connection, obj, column, value, after, exclude=record_id)
+        if low is not None:
+            high = await repository.column_neighbour(
+                connection, obj, column, value, anchor=low, forward=True, exclude=record_id
+            )
+        else:
+            if before is not None:
+                high = await repository.record_in_column(connection, obj, column, value, before, exclude=record_id)
+            low = await repository.column_neighbour(
+                connection, obj, column, value, anchor=high, forward=False, exclude=record_id
+            )
+        if low is None and high is None:
+            return 0.0
+        if high is None:
+            assert low is not None
+            return float(low["position"]) + _POSITION_GAP
+        if low is None:
+            return float(high["position"]) - _POSITION_GAP
+        middle = (float(low["position"]) + float(high["position"])) / 2
+        if float(high["position"]) - float(low["position"]) > _SMALLEST_GAP and low["position"] < middle:
+            return middle
+        await repository.renumber_column(connection, obj, column, value, gap=_POSITION_GAP, exclude=record_id)
+    raise AssertionError("a renumbered column always has room")  # pragma: no cover

@@ -18,17 +18,22 @@ from app.crm.metadata import ObjectDefinition
 __all__ = [
     "add_link",
     "add_timeline_event",
+    "column_neighbour",
     "fetch_record",
     "insert_record",
     "linked_ids",
     "live_records",
+    "lock_column",
+    "record_in_column",
     "records_pointing_at",
     "records_sharing",
     "remove_link",
+    "renumber_column",
     "repoint",
     "repoint_links",
     "search_table",
     "set_deleted",
+    "set_position",
     "timeline_of",
     "update_record",
 ]
@@ -272,3 +277,99 @@ async def timeline_of(
         limit,
     )
     return rows
+
+
+# Manual order inside a column of a board: the records whose select column holds one value, ordered by
+# (position, created_at, id). ``value`` None means the records where the column is empty.
+
+
+def _in_column(column: str, value_param: str, value: str | None) -> str:
+    return f"{quote_ident(column)} IS NULL" if value is None else f"{quote_ident(column)} = {value_param}"
+
+
+async def lock_column(connection: asyncpg.Connection, obj: ObjectDefinition, column: str, value: str | None) -> None:
+    """Serialise the moves into one column until the transaction ends (their positions are computed from it)."""
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", f"wosool:order:{obj.table_name}:{column}:{value or ''}"
+    )
+
+
+async def record_in_column(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    column: str,
+    value: str | None,
+    record_id: uuid.UUID,
+    *,
+    exclude: uuid.UUID,
+) -> asyncpg.Record | None:
+    """``record_id``'s (id, position, created_at) if it is a live record of that column (and not ``exclude``)."""
+    row: asyncpg.Record | None = await connection.fetchrow(
+        f"SELECT id, position, created_at FROM {_table(obj)} WHERE id = $1 AND id <> $2 "  # noqa: S608
+        f"AND deleted_at IS NULL AND {_in_column(column, '$3', value)}",
+        record_id,
+        exclude,
+        *([] if value is None else [value]),
+    )
+    return row
+
+
+async def column_neighbour(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    column: str,
+    value: str | None,
+    *,
+    anchor: asyncpg.Record | None,
+    forward: bool,
+    exclude: uuid.UUID,
+) -> asyncpg.Record | None:
+    """The live record right after (``forward``) or right before ``anchor`` (a row with id, position and
+    created_at) in the column's order; without an anchor, the first or the last record of the column."""
+    params: list[Any] = [exclude]
+    where = ["id <> $1", "deleted_at IS NULL"]
+    if value is not None:
+        params.append(value)
+    where.append(_in_column(column, f"${len(params)}", value))
+    if anchor is not None:
+        params.extend([anchor["position"], anchor["created_at"], anchor["id"]])
+        n = len(params)
+        where.append(f"(position, created_at, id) {'>' if forward else '<'} (${n - 2}, ${n - 1}, ${n})")
+    order = "ASC" if forward else "DESC"
+    row: asyncpg.Record | None = await connection.fetchrow(
+        f"SELECT id, position, created_at FROM {_table(obj)} WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY position {order}, created_at {order}, id {order} LIMIT 1",
+        *params,
+    )
+    return row
+
+
+async def renumber_column(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    column: str,
+    value: str | None,
+    *,
+    gap: float,
+    exclude: uuid.UUID,
+) -> None:
+    """Spread the column's records ``gap`` apart, keeping their order (when neighbours got too close)."""
+    await connection.execute(
+        f"UPDATE {_table(obj)} AS t SET position = s.n * $2 FROM ("  # noqa: S608
+        f"SELECT id, row_number() OVER (ORDER BY position, created_at, id) AS n FROM {_table(obj)} "
+        f"WHERE id <> $1 AND deleted_at IS NULL AND {_in_column(column, '$3', value)}) AS s WHERE t.id = s.id",
+        exclude,
+        gap,
+        *([] if value is None else [value]),
+    )
+
+
+async def set_position(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, position: float
+) -> asyncpg.Record:
+    row: asyncpg.Record = await connection.fetchrow(
+        f"UPDATE {_table(obj)} SET position = $2, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
+        record_id,
+        position,
+    )
+    return row

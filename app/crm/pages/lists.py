@@ -1,9 +1,671 @@
-"""Dashboard pages: lists (being built)."""
+"""The list of any object (``/t/{slug}/o/{object}``): a table driven by the catalogue, so custom objects and fields
+appear without new code. Filters, sorts, columns and keyset pages live in the URL (deep links, back/forward);
+saved views (app/crm/views.py) are starting points that the URL refines. Bulk actions, saving and deleting views
+re-render only what changed.
+
+URL: ``view`` (saved view id), ``filter`` (the engine's compact syntax), ``sort`` (``field:desc,...``),
+``columns`` (comma list), ``cursor`` (next pages) / ``before`` (previous pages). The filter builder and the column
+chooser submit friendlier fields (``ff``/``fo``/``fv`` rows, ``col`` checkboxes) and are redirected to that URL.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
+
+from litestar import get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Response, Template
+from markupsafe import Markup, escape
+
+from app.crm import query, records, views
+from app.crm.fields import FieldDefinition, FieldType, RecordInvalid
+from app.crm.metadata import ObjectDefinition
+from app.crm.pages.dashboard import Dashboard, toast
+from app.crm.pages.list_data import COUNT_CAP, ListPage, count_up_to, fetch_list_page
+from app.crm.pages.list_query import (
+    BUILDER_OPS,
+    BuilderField,
+    BuilderRow,
+    builder_fields,
+    compose_filter,
+    decompose_filter,
+    default_columns,
+    filter_to_json,
+    parse_filter_text,
+    shown_columns,
+    sort_name,
+    sorts_from_json,
+    sorts_to_json,
+    sorts_to_text,
+    to_compact,
+    with_viewer,
+)
+from app.crm.pages.present import (
+    field_label,
+    object_label,
+    option_label,
+    record_title,
+    related_titles,
+    show,
+    title_fields,
+)
+from app.lib.i18n import format_number, ngettext
+from app.lib.i18n import gettext as _
 
 __all__ = ["LIST_ROUTES"]
 
-LIST_ROUTES: list[Any] = []
+_ROWS_TARGET = "list-rows"
+"""The table body: "next page" swaps only it (and the pager, out of band)."""
+
+
+# --- what the URL asks for ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ListState:
+    """The list as the URL (and the saved view it starts from) describes it."""
+
+    obj: ObjectDefinition
+    base: str
+    view: dict[str, Any] | None
+    view_given: bool
+    filter_text: str
+    filter_given: bool
+    sort_text: str
+    sort_given: bool
+    columns: list[str]
+    columns_given: bool
+    cursor: str | None = None
+    before: str | None = None
+
+    def params(self, **changes: str | None) -> dict[str, str]:
+        """The query of this list's URL with ``changes`` (None drops a parameter); paging is dropped unless
+        given, since a new filter or sort starts at the first page."""
+        values: dict[str, str | None] = {
+            "view": self.view["id"] if self.view is not None and self.view_given else None,
+            "filter": self.filter_text if self.filter_given else None,
+            "sort": self.sort_text if self.sort_given else None,
+            "columns": ",".join(self.columns) if self.columns_given else None,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value is not None}
+
+    def url(self, **changes: str | None) -> str:
+        query_string = urlencode(self.params(**changes))
+        return self.base + ("?" + query_string if query_string else "")
+
+    @property
+    def here(self) -> str:
+        return self.url(cursor=self.cursor, before=self.before)
+
+    @property
+    def saved_columns(self) -> str:
+        """The columns as a saved view or an export keeps them: the title's fields (always the first column
+        here), then the chosen ones."""
+        return ",".join([*(field.name for field in title_fields(self.obj)), *self.columns])
+
+    @property
+    def modified(self) -> bool:
+        """The URL changes the saved view (filter, sort or columns)."""
+        return self.view is not None and (self.filter_given or self.sort_given or self.columns_given)
+
+
+def _view_filter_text(view: dict[str, Any]) -> str:
+    raw = view.get("filter")
+    if raw is None:
+        return ""
+    try:
+        return to_compact(query.parse_filter_json(raw))
+    except query.QueryError:
+        return ""
+
+
+async def _state(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    *,
+    view: str | None,
+    filter: str | None,
+    sort: str | None,
+    columns: str | None,
+    cursor: str | None = None,
+    before: str | None = None,
+) -> tuple[ListState, list[dict[str, Any]]]:
+    """The list's state and the object's saved views (shared ones and the viewer's own)."""
+    saved = await views.list_views(dashboard.connection, obj.name, dashboard.member.user_id)
+    chosen: dict[str, Any] | None = None
+    if view:
+        chosen = next((item for item in saved if item["id"] == view), None)
+        if chosen is None:
+            raise NotFoundException("No such view.")
+    else:
+        chosen = next((item for item in saved if item["is_default"] and item["kind"] == "table"), None)
+    filter_text = filter if filter is not None else (_view_filter_text(chosen) if chosen else "")
+    if sort is not None:
+        sort_text = sort
+    elif chosen is not None:
+        sort_text = sorts_to_text(sorts_from_json(chosen["sorts"]))
+    else:
+        sort_text = "created_at:desc"
+    if columns is not None:
+        names = [name.strip() for name in columns.split(",") if name.strip()]
+    elif chosen is not None and chosen["columns"]:
+        names = list(chosen["columns"])
+    else:
+        names = default_columns(obj)
+    state = ListState(
+        obj=obj,
+        base=dashboard.url("o", obj.name),
+        view=chosen,
+        view_given=bool(view),
+        filter_text=filter_text,
+        filter_given=filter is not None,
+        sort_text=sort_text,
+        sort_given=sort is not None,
+        columns=[column.name for column in shown_columns(obj, names)],
+        columns_given=columns is not None,
+        cursor=cursor or None,
+        before=before or None,
+    )
+    return state, saved
+
+
+# --- what the page shows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    field: FieldDefinition | None
+    label: str
+    sort_url: str | None
+    direction: str | None
+    """"ascending"/"descending" when the list is sorted by this column (aria-sort)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    title: str
+    url: str
+    cells: list[Markup]
+    """The row's cells (see `_cell`)."""
+    select_label: str
+
+
+_SLOT = (
+    '<td data-field-slot data-field="{name}" hx-get="{url}/fields/{name}/edit" '
+    "hx-trigger=\"dblclick[!event.target.closest('form')], keydown[key=='Enter' && !event.target.closest('form')]\" "
+    'hx-target="this" hx-swap="innerHTML" tabindex="0">'
+)
+
+
+def _cell(name: Markup, record_url: Markup, shown: Markup) -> Markup:
+    """A table cell that is also the inline-edit slot of its field (the record pages serve
+    ``.../fields/<field>[/edit]``, whose answers are the slot's inner HTML). Built here rather than in the template:
+    a page has hundreds of cells, and joining already-escaped parts is several times cheaper than escaping each."""
+    return Markup("".join((_SLOT.format(name=name, url=record_url), shown, "</td>")))  # noqa: S704 - parts are escaped
+
+
+@dataclass
+class ListView:
+    state: ListState
+    views: list[dict[str, Any]]
+    headers: list[Header]
+    rows: list[Row] = field(default_factory=list)
+    page: ListPage | None = None
+    count_text: str | None = None
+    error: str | None = None
+    fields: list[BuilderField] = field(default_factory=list)
+    builder_rows: list[BuilderRow] | None = None
+    select_fields: list[FieldDefinition] = field(default_factory=list)
+    choosable: list[FieldDefinition] = field(default_factory=list)
+    """Fields the column chooser offers (the title's fields are always the first column)."""
+    board_url: str | None = None
+    field_choices: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """The filter builder's fields: (name, label, its operators joined by spaces, id of its options' datalist)."""
+    datalists: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(id, option labels) of the select fields the builder offers."""
+
+    @property
+    def next_url(self) -> str | None:
+        return self.state.url(cursor=self.page.next_cursor) if self.page and self.page.next_cursor else None
+
+    @property
+    def previous_url(self) -> str | None:
+        if self.page is None or self.page.previous_cursor is None:
+            return None
+        return self.state.url(before=self.page.previous_cursor)
+
+    @property
+    def first_url(self) -> str | None:
+        return self.state.url() if self.state.cursor or self.state.before else None
+
+    @property
+    def count_url(self) -> str:
+        params = {"view": self.view_id} if self.view_id else {}
+        if self.state.filter_given:
+            params["filter"] = self.state.filter_text
+        return self.state.base + "/count?" + urlencode(params)
+
+    @property
+    def view_id(self) -> str:
+        return str(self.state.view["id"]) if self.state.view is not None else ""
+
+
+def _headers(dashboard: Dashboard, state: ListState, columns: list[FieldDefinition]) -> list[Header]:
+    sorts: tuple[query.Sort, ...] = ()
+    with contextlib.suppress(query.QueryError):
+        sorts = query.parse_sorts(state.sort_text)
+    first = sorts[0] if sorts else None
+    titles = title_fields(state.obj)
+    headers: list[Header] = []
+    for column in [titles[0] if titles else None, *columns]:
+        name = sort_name(column) if column is not None else None
+        label = field_label(column, dashboard.language) if column is not None else _("Name")
+        if column is not None and column in titles:
+            label = _("Name") if len(titles) > 1 else label
+        direction = None
+        sort_url = None
+        if name is not None:
+            current = first is not None and first.field == name
+            if current:
+                assert first is not None
+                direction = "descending" if first.direction is query.Direction.DESC else "ascending"
+            next_sort = f"{name}:desc" if current and direction == "ascending" else name
+            sort_url = state.url(sort=next_sort)
+        headers.append(Header(column, label, sort_url, direction))
+    return headers
+
+
+async def _list_view(dashboard: Dashboard, state: ListState, saved: list[dict[str, Any]]) -> ListView:
+    obj = state.obj
+    language = dashboard.language
+    columns = shown_columns(obj, state.columns)
+    listing = ListView(
+        state=state,
+        views=saved,
+        headers=_headers(dashboard, state, columns),
+        fields=builder_fields(obj, language),
+        select_fields=[f for f in obj.fields if f.type == FieldType.SELECT],
+        choosable=[f for f in obj.fields if f not in title_fields(obj)],
+    )
+    for item in listing.fields:
+        labels = [label for _value, label in item.options(language)]
+        list_id = f"filter-options-{item.name}" if labels else ""
+        listing.field_choices.append((item.name, item.label, " ".join(item.ops), list_id))
+        if labels:
+            listing.datalists.append((list_id, labels))
+    if listing.select_fields:
+        board = dashboard.url("o", obj.name, "board")
+        listing.board_url = board + ("?" + urlencode({"filter": state.filter_text}) if state.filter_text else "")
+    parsed: query.Filter | None = None
+    try:
+        parsed = parse_filter_text(state.filter_text) if state.filter_text.strip() else None
+        listing.builder_rows = decompose_filter(parsed, listing.fields, language)
+        sorts = query.parse_sorts(state.sort_text)
+        viewer = str(dashboard.member.user_id)
+        listing.page = await fetch_list_page(
+            dashboard.connection,
+            obj,
+            fields=[*title_fields(obj), *columns],
+            filter=None if parsed is None else with_viewer(parsed, viewer),
+            sorts=sorts,
+            after=state.cursor,
+            before=state.before,
+        )
+    except query.QueryError as error:
+        listing.error = str(error)
+        return listing
+    page = listing.page
+    shown = [{column.name: record.get(column.name) for column in columns} for record in page.records]
+    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, shown, language)
+    base = dashboard.url("o", obj.name)
+    names = [(column, escape(column.name)) for column in columns]
+    select_label = _("Select %(name)s")
+    for record in page.records:
+        record_url = f"{base}/{record['id']}"
+        title = record_title(obj, record, language)
+        listing.rows.append(
+            Row(
+                id=record["id"],
+                title=title,
+                select_label=select_label % {"name": title},
+                url=record_url,
+                cells=[
+                    _cell(name, escape(record_url), show(column, record.get(column.name), language, titles=titles))
+                    for column, name in names
+                ],
+            )
+        )
+    if state.cursor is None and state.before is None and page.next_cursor is None:
+        listing.count_text = _count_text(len(page.records), language)
+    return listing
+
+
+def _count_text(count: int, language: str) -> str:
+    if count > COUNT_CAP:
+        return _("%(count)s+ records") % {"count": format_number(COUNT_CAP, language)}
+    return ngettext("%(count)s record", "%(count)s records", count) % {"count": format_number(count, language)}
+
+
+def _op_labels() -> dict[str, str]:
+    return {
+        "eq": _("is"),
+        "neq": _("is not"),
+        "contains": _("contains"),
+        "starts_with": _("starts with"),
+        "gt": _("is greater than"),
+        "gte": _("is at least"),
+        "lt": _("is less than"),
+        "lte": _("is at most"),
+        "in": _("is one of"),
+        "empty": _("is empty"),
+        "not_empty": _("is not empty"),
+    }
+
+
+def _render(dashboard: Dashboard, listing: ListView, template: str = "crm/list.html") -> Template:
+    obj = listing.state.obj
+    return dashboard.page(
+        template,
+        status_code=400 if listing.error else 200,
+        obj=obj,
+        listing=listing,
+        state=listing.state,
+        object_plural=object_label(obj, dashboard.language),
+        object_singular=object_label(obj, dashboard.language, plural=False),
+        builder_ops=BUILDER_OPS,
+        op_labels=_op_labels(),
+        option_label=option_label,
+        field_label=field_label,
+    )
+
+
+def _error_toast(response: Template, listing: ListView) -> Template:
+    if listing.error:
+        toast(response, _("This filter cannot be used: %(reason)s") % {"reason": listing.error}, "error")
+    return response
+
+
+# --- routes ------------------------------------------------------------------------------------------------------
+
+
+@get("/o/{object_name:str}", name="object-list", cache=False)
+async def object_list(
+    request: HTMXRequest,
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    view: FromQuery[str | None] = None,
+    filter: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
+    columns: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    before: FromQuery[str | None] = None,
+    ff: FromQuery[list[str] | None] = None,
+    fo: FromQuery[list[str] | None] = None,
+    fv: FromQuery[list[str] | None] = None,
+    col: FromQuery[list[str] | None] = None,
+) -> Template | Redirect:
+    obj = dashboard.object(object_name)
+    if ff is not None or col is not None:
+        return _canonical(
+            dashboard, obj, view=view, filter=filter, sort=sort, columns=columns, ff=ff, fo=fo, fv=fv, col=col
+        )
+    state, saved = await _state(
+        dashboard, obj, view=view, filter=filter, sort=sort, columns=columns, cursor=cursor, before=before
+    )
+    listing = await _list_view(dashboard, state, saved)
+    if request.htmx and request.htmx.target == _ROWS_TARGET and not listing.error:
+        return _render(dashboard, listing, "crm/_list_rows.html")
+    return _error_toast(_render(dashboard, listing), listing)
+
+
+def _canonical(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    *,
+    view: str | None,
+    filter: str | None,
+    sort: str | None,
+    columns: str | None,
+    ff: list[str] | None,
+    fo: list[str] | None,
+    fv: list[str] | None,
+    col: list[str] | None,
+) -> Redirect:
+    """The filter builder's rows and the column chooser's boxes, as the list's own URL."""
+    if ff is not None:
+        ops, values = list(fo or []), list(fv or [])
+        rows = [
+            BuilderRow(name, ops[index] if index < len(ops) else "eq", values[index] if index < len(values) else "")
+            for index, name in enumerate(ff)
+        ]
+        filter = compose_filter(rows, builder_fields(obj, dashboard.language), dashboard.timezone)
+    if col is not None:
+        columns = ",".join(col)
+    params = {"view": view or None, "filter": filter, "sort": sort, "columns": columns}
+    query_string = urlencode({key: value for key, value in params.items() if value is not None})
+    return Redirect(dashboard.url("o", obj.name) + ("?" + query_string if query_string else ""), status_code=303)
+
+
+@get("/o/{object_name:str}/count", name="object-list-count", cache=False)
+async def object_list_count(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    view: FromQuery[str | None] = None,
+    filter: FromQuery[str | None] = None,
+) -> Response[str]:
+    """How many records the list has (up to 10,000): asked for after the page is shown, never before."""
+    obj = dashboard.object(object_name)
+    state, _saved = await _state(dashboard, obj, view=view, filter=filter, sort=None, columns=None)
+    try:
+        parsed = parse_filter_text(state.filter_text) if state.filter_text.strip() else None
+        count = await count_up_to(
+            dashboard.connection, obj, None if parsed is None else with_viewer(parsed, str(dashboard.member.user_id))
+        )
+    except query.QueryError:
+        return Response("", media_type="text/html")
+    return Response(str(Markup("{}").format(_count_text(count, dashboard.language))), media_type="text/html")
+
+
+async def _form(request: HTMXRequest) -> FormMultiDict:
+    form: FormMultiDict = await request.form()
+    return form
+
+
+def _state_from_form(form: FormMultiDict) -> dict[str, str | None]:
+    def given(name: str) -> str | None:
+        value = form.get(name)
+        return None if value is None else str(value)
+
+    return {
+        "view": given("view") or None,
+        "filter": given("filter"),
+        "sort": given("sort"),
+        "columns": given("columns"),
+        "cursor": given("cursor") or None,
+        "before": given("before") or None,
+    }
+
+
+def _selected_ids(form: FormMultiDict) -> list[uuid.UUID]:
+    ids: list[uuid.UUID] = []
+    for raw in form.getall("ids", []):
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(ids))
+
+
+async def _region(dashboard: Dashboard, obj: ObjectDefinition, form: FormMultiDict, status_code: int = 200) -> Template:
+    """The table region again (rows, pager, bulk bar), as the form's list state describes it."""
+    given = _state_from_form(form)
+    state, saved = await _state(dashboard, obj, **given)
+    listing = await _list_view(dashboard, state, saved)
+    if listing.page is not None and not listing.rows and (state.cursor or state.before):
+        state.cursor = state.before = None  # the page emptied itself: show the first one
+        listing = await _list_view(dashboard, state, saved)
+    response = _render(dashboard, listing, "crm/_list_region_update.html")
+    response.status_code = status_code
+    return response
+
+
+def _refused(message: str, status_code: int = 400) -> Response[Any]:
+    response: Response[Any] = Response(
+        {"status_code": status_code, "detail": message}, status_code=status_code, media_type="application/json"
+    )
+    return toast(response, message, "error")
+
+
+@post("/o/{object_name:str}/bulk/delete", name="object-list-bulk-delete", cache=False)
+async def bulk_delete(
+    request: HTMXRequest, dashboard: NamedDependency[Dashboard], object_name: FromPath[str]
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    form = await _form(request)
+    ids = _selected_ids(form)
+    if not ids:
+        return _refused(_("Select at least one record."))
+    if len(ids) > records.MAX_BATCH:
+        return _refused(_("Select at most %(n)s records at a time.") % {"n": records.MAX_BATCH})
+    try:
+        await records.delete_records(dashboard.connection, obj, ids, dashboard.actor)
+    except records.RecordNotFound:
+        return _refused(_("Some of the selected records no longer exist. Reload the page and try again."), 409)
+    response = await _region(dashboard, obj, form)
+    message = ngettext("%(n)s record deleted.", "%(n)s records deleted.", len(ids)) % {
+        "n": format_number(len(ids), dashboard.language)
+    }
+    return toast(response, message)
+
+
+@post("/o/{object_name:str}/bulk/update", name="object-list-bulk-update", cache=False)
+async def bulk_update(
+    request: HTMXRequest, dashboard: NamedDependency[Dashboard], object_name: FromPath[str]
+) -> Response[Any]:
+    """``change`` is ``field:value`` (a select field and one of its options; an empty value clears it)."""
+    obj = dashboard.object(object_name)
+    form = await _form(request)
+    ids = _selected_ids(form)
+    if not ids:
+        return _refused(_("Select at least one record."))
+    if len(ids) > records.MAX_BATCH:
+        return _refused(_("Select at most %(n)s records at a time.") % {"n": records.MAX_BATCH})
+    name, _sep, value = str(form.get("change") or "").partition(":")
+    target = obj.field(name)
+    if target is None or target.type != FieldType.SELECT:
+        return _refused(_("Choose a field and a value to set."))
+    try:
+        await records.update_records(dashboard.connection, obj, ids, {target.name: value or None}, dashboard.actor)
+    except RecordInvalid as invalid:
+        reason = "; ".join(f"{key}: {text}" for key, text in invalid.errors.items())
+        return _refused(_("These records cannot be changed: %(reason)s") % {"reason": reason})
+    except records.RecordNotFound:
+        return _refused(_("Some of the selected records no longer exist. Reload the page and try again."), 409)
+    response = await _region(dashboard, obj, form)
+    shown = option_label(target, value, dashboard.language) if value else _("empty")
+    message = ngettext(
+        "%(field)s set to %(value)s for %(n)s record.", "%(field)s set to %(value)s for %(n)s records.", len(ids)
+    ) % {
+        "field": field_label(target, dashboard.language),
+        "value": shown,
+        "n": format_number(len(ids), dashboard.language),
+    }
+    return toast(response, message)
+
+
+def _view_values(obj: ObjectDefinition, form: FormMultiDict) -> dict[str, Any]:
+    """A saved view's filter (JSON), sorts and columns from the list state a form carries."""
+    filter_text = str(form.get("filter") or "")
+    parsed = parse_filter_text(filter_text) if filter_text.strip() else None
+    return {
+        "filter": None if parsed is None else filter_to_json(parsed),
+        "sorts": sorts_to_json(query.parse_sorts(str(form.get("sort") or ""))),
+        "columns": [name for name in dict.fromkeys(str(form.get("columns") or "").split(",")) if obj.field(name)],
+    }
+
+
+@post("/o/{object_name:str}/views", name="object-list-save-view", cache=False)
+async def save_view(
+    request: HTMXRequest, dashboard: NamedDependency[Dashboard], object_name: FromPath[str]
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    form = await _form(request)
+    name = str(form.get("name") or "").strip()
+    if not name:
+        return _refused(_("Give the view a name."))
+    shared = bool(form.get("shared")) and dashboard.can_manage
+    try:
+        created = await views.create_view(
+            dashboard.connection,
+            dashboard.catalogue,
+            {"object": obj.name, "label_en": name, "label_ar": name, "kind": "table", **_view_values(obj, form)},
+            None if shared else dashboard.member.user_id,
+        )
+    except (views.InvalidView, query.QueryError) as error:
+        return _refused(_("This view cannot be saved: %(reason)s") % {"reason": str(error)})
+    return Redirect(dashboard.url("o", obj.name) + "?" + urlencode({"view": created["id"]}), status_code=303)
+
+
+async def _own_view(dashboard: Dashboard, obj: ObjectDefinition, view_id: uuid.UUID) -> dict[str, Any]:
+    try:
+        view = await views.get_view(dashboard.connection, view_id, dashboard.member.user_id)
+    except views.ViewNotFound:
+        raise NotFoundException("No such view.") from None
+    if view["object"] != obj.name:
+        raise NotFoundException("No such view.")
+    return view
+
+
+@post("/o/{object_name:str}/views/{view_id:uuid}", name="object-list-update-view", cache=False)
+async def update_view(
+    request: HTMXRequest,
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    view_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """The view takes the list's current filter, sort and columns."""
+    obj = dashboard.object(object_name)
+    view = await _own_view(dashboard, obj, view_id)
+    if view["shared"] and not dashboard.can_manage:
+        return _refused(_("Only owners and admins change views shared with the team."), 403)
+    form = await _form(request)
+    try:
+        await views.update_view(
+            dashboard.connection, dashboard.catalogue, view_id, _view_values(obj, form), dashboard.member.user_id
+        )
+    except (views.InvalidView, query.QueryError) as error:
+        return _refused(_("This view cannot be saved: %(reason)s") % {"reason": str(error)})
+    return Redirect(dashboard.url("o", obj.name) + "?" + urlencode({"view": str(view_id)}), status_code=303)
+
+
+@post("/o/{object_name:str}/views/{view_id:uuid}/delete", name="object-list-delete-view", cache=False)
+async def delete_view(
+    dashboard: NamedDependency[Dashboard], object_name: FromPath[str], view_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    view = await _own_view(dashboard, obj, view_id)
+    if view["shared"] and not dashboard.can_manage:
+        return _refused(_("Only owners and admins delete views shared with the team."), 403)
+    await views.delete_view(dashboard.connection, view_id, dashboard.member.user_id)
+    return Redirect(dashboard.url("o", obj.name), status_code=303)
+
+
+LIST_ROUTES: list[Any] = [
+    object_list,
+    object_list_count,
+    bulk_delete,
+    bulk_update,
+    save_view,
+    update_view,
+    delete_view,
+]

@@ -1,0 +1,116 @@
+"""The rows of a list page: one keyset page of an object, forwards (``after``) or backwards (``before``), through
+the one query layer (app/crm/query.py), and a count that never scans more than a few thousand rows.
+
+Going back a page runs the same query with every sort reversed from the first row of the current page, then
+turns the rows around: both directions use the same indexes, and no page ever needs an OFFSET or a count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from app.crm import query
+from app.crm.fields import FieldDefinition, column_names, quote_ident, to_api
+from app.crm.metadata import ObjectDefinition
+from app.crm.queryable import query_fields
+
+__all__ = ["COUNT_CAP", "ListPage", "count_up_to", "fetch_list_page", "list_catalogue"]
+
+COUNT_CAP = 10_000
+"""Counts stop here ("10,000+"): counting every row of a big table costs more than the page itself."""
+
+_ID = query.QueryField("id", "id", query.Kind.UUID)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    records: list[dict[str, Any]]
+    """``id`` and the API values of the fields asked for."""
+    next_cursor: str | None
+    """``after`` of the next page; None on the last page."""
+    previous_cursor: str | None
+    """``before`` of the previous page; None on the first page."""
+
+
+def list_catalogue(obj: ObjectDefinition) -> dict[str, query.QueryField]:
+    """What a list may filter and sort on: the object's queryable names, and ``id``."""
+    return query.make_catalogue([*query_fields(obj), _ID])
+
+
+def _reversed(keys: Sequence[query.SortKey]) -> tuple[query.Sort, ...]:
+    flip = {query.Direction.ASC: query.Direction.DESC, query.Direction.DESC: query.Direction.ASC}
+    nulls = {query.Nulls.FIRST: query.Nulls.LAST, query.Nulls.LAST: query.Nulls.FIRST}
+    return tuple(query.Sort(key.field.name, flip[key.direction], nulls[key.nulls]) for key in keys)
+
+
+def _cursor(keys: Sequence[query.SortKey], row: Any) -> str:
+    return query.encode_cursor(keys, [row[key.field.column] for key in keys])
+
+
+def _reading(
+    catalogue: dict[str, query.QueryField], fields: Sequence[FieldDefinition]
+) -> tuple[dict[str, query.QueryField], list[str]]:
+    """The catalogue extended with every column of ``fields`` (a composite field's other parts, such as a phone
+    field's additional numbers, are not query names), and the names to select: a page reads only what it shows."""
+    extended = dict(catalogue)
+    by_column = {entry.column: name for name, entry in catalogue.items()}
+    names: list[str] = []
+    for field in fields:
+        for column in column_names(field):
+            name = by_column.get(column)
+            if name is None:
+                name = column
+                extended.setdefault(name, query.QueryField(name, column, query.Kind.JSON))
+            names.append(name)
+    return extended, names
+
+
+async def fetch_list_page(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    *,
+    fields: Sequence[FieldDefinition],
+    filter: query.Filter | None,
+    sorts: Sequence[query.Sort],
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = query.DEFAULT_LIMIT,
+) -> ListPage:
+    """The records (``id`` and ``fields``) of one page. Raises `query.QueryError` for a bad filter, sort or cursor."""
+    catalogue = list_catalogue(obj)
+    keys = query.resolve_sorts(sorts, catalogue)
+    backwards = _reversed(keys)
+    backward_keys = query.resolve_sorts(backwards, catalogue)
+    if filter is not None:
+        query.validate_filter(filter, catalogue)  # only the object's own names, not the extra columns below
+    reading, select = _reading(catalogue, fields)
+    table = obj.table_name
+    if before is None:
+        page = await query.fetch_page(connection, table, reading, filter, sorts, limit, after or None, select=select)
+        rows, next_cursor, has_previous = page.rows, page.next_cursor, bool(after)
+    else:
+        page = await query.fetch_page(connection, table, reading, filter, backwards, limit, before, select=select)
+        rows = list(reversed(page.rows))
+        has_previous = page.next_cursor is not None
+        next_cursor = _cursor(keys, rows[-1]) if rows else None
+    previous_cursor = _cursor(backward_keys, rows[0]) if has_previous and rows else None
+    found = [{"id": str(row["id"]), **{field.name: to_api(field, row) for field in fields}} for row in rows]
+    return ListPage(found, next_cursor, previous_cursor)
+
+
+async def count_up_to(
+    connection: asyncpg.Connection, obj: ObjectDefinition, filter: query.Filter | None, *, cap: int = COUNT_CAP
+) -> int:
+    """The rows matching ``filter``, counted up to ``cap + 1`` (more than ``cap`` means "cap+")."""
+    where, params = ("TRUE", []) if filter is None else query.compile_filter(filter, list_catalogue(obj))
+    count: int = await connection.fetchval(
+        f"SELECT count(*) FROM (SELECT 1 FROM {quote_ident(obj.table_name)} "  # noqa: S608 (quoted, bound)
+        f"WHERE deleted_at IS NULL AND {where} LIMIT ${len(params) + 1}::bigint) AS matching",
+        *params,
+        cap + 1,
+    )
+    return count
