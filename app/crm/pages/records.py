@@ -1,9 +1,793 @@
-"""Dashboard pages: records (being built)."""
+"""Dashboard pages: a record (fields, related records, timeline, notes and tasks), the create and edit forms, and
+per-field inline editing (also used by the table's cells).
+
+Forms answer 422 with themselves re-rendered from what was typed and the engine's reasons next to each field; a
+success moves on with HX-Location (a 303 without htmx) and a toast. In-page changes answer fragments:
+- ``/o/{object}/{id}/fields/{field}`` (GET show, GET ``/edit``, POST save) answer the INNER HTML of a
+  ``[data-field-slot]`` element;
+- notes and tasks answer their ``<li>`` or their whole section.
+"""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+
+from app.crm import records
+from app.crm.fields import FieldDefinition, RecordInvalid, validate_record
+from app.crm.metadata import ObjectDefinition
+from app.crm.pages import present
+from app.crm.pages.dashboard import Dashboard, toast
+from app.crm.pages.forms import (
+    FIELDS_KEY,
+    FormState,
+    Parsed,
+    draft_of,
+    draft_of_record,
+    explain,
+    parse_fields,
+)
+from app.crm.pages.record_data import (
+    NOTES,
+    TASKS,
+    add_linked,
+    field_titles,
+    linked_record,
+    missing_relations,
+    note_view,
+    panels,
+    relation_choices,
+    target_of,
+    task_view,
+    timeline_entries,
+)
+from app.lib.i18n import gettext as _
 
 __all__ = ["RECORD_PAGE_ROUTES"]
 
-RECORD_PAGE_ROUTES: list[Any] = []
+_CHANGED = "wosool:record-changed"
+"""Fired after an in-page change of a record: its page refreshes the header and the timeline."""
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _field(obj: ObjectDefinition, name: str) -> FieldDefinition:
+    found = obj.field(name)
+    if found is None:
+        raise NotFoundException("No such field.")
+    return found
+
+
+def _linked_object(dashboard: Dashboard, name: str) -> ObjectDefinition:
+    return dashboard.object(name)
+
+
+def _state(dashboard: Dashboard, obj: ObjectDefinition, draft: dict[str, Any], prefix: str = "f") -> FormState:
+    return FormState(
+        draft=draft,
+        prefix=prefix,
+        language=dashboard.language,
+        options_base=dashboard.url("o", obj.name, "fields"),
+    )
+
+
+async def _with_choices(dashboard: Dashboard, fields: Iterable[FieldDefinition], state: FormState) -> FormState:
+    for field_def in fields:
+        if target_of(field_def):
+            state.choices[field_def.name] = await relation_choices(
+                dashboard, field_def, selected=state.value(field_def) or None
+            )
+    return state
+
+
+async def _problems(dashboard: Dashboard, obj: ObjectDefinition, parsed: Parsed, *, partial: bool) -> dict[str, str]:
+    """Everything wrong with a form, in the viewer's language, before anything is stored."""
+    errors = dict(parsed.errors)
+    for name, message in (await missing_relations(dashboard, obj, parsed.data)).items():
+        errors.setdefault(name, message)
+    readable = {name: value for name, value in parsed.data.items() if name not in errors}
+    try:
+        validate_record(obj.fields, readable, partial=partial)
+    except RecordInvalid as invalid:
+        for name, reason in invalid.errors.items():
+            errors.setdefault(name, explain(reason))
+    return errors
+
+
+def _explained(invalid: RecordInvalid) -> dict[str, str]:
+    return {name: explain(reason) for name, reason in invalid.errors.items()}
+
+
+def _listed_fields(obj: ObjectDefinition, form: FormMultiDict) -> list[FieldDefinition]:
+    """The fields a form holds (its hidden ``_fields``); every field when it does not say."""
+    listed = [str(name) for name in form.getall(FIELDS_KEY, [])]
+    if not listed:
+        return list(obj.fields)
+    return [field_def for field_def in obj.fields if field_def.name in listed]
+
+
+def _move_on(request: Request[Any, Any, Any], url: str, message: str) -> Response[Any]:
+    """After a form: htmx goes to ``url`` without a reload and shows ``message`` there; a plain browser gets a 303."""
+    if request.headers.get("hx-request") != "true":
+        return Redirect(url, status_code=303)
+    return Response(
+        content=b"",
+        status_code=200,
+        headers={
+            "HX-Location": json.dumps({"path": url, "target": "body"}),
+            # Shown once the next page is in (static/js/record.js): a toast now would be swapped away.
+            "HX-Trigger": json.dumps({"wosool:toast-next": {"message": message, "kind": "success"}}, ensure_ascii=True),
+        },
+    )
+
+
+def _changed(response: Response[Any], message: str) -> Response[Any]:
+    toast(response, message)
+    existing = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+    response.headers["HX-Trigger"] = json.dumps({**existing, _CHANGED: {}}, ensure_ascii=True)
+    return response
+
+
+def _title(obj: ObjectDefinition, record: Mapping[str, Any], language: str) -> str:
+    return present.record_title(obj, record, language)
+
+
+# --- create ------------------------------------------------------------------------------------------------------
+
+
+async def _form_page(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    state: FormState,
+    *,
+    record: Mapping[str, Any] | None,
+    status_code: int = 200,
+) -> Template:
+    await _with_choices(dashboard, obj.fields, state)
+    language = dashboard.language
+    if record is None:
+        action = dashboard.url("o", obj.name)
+        cancel = dashboard.url("o", obj.name)
+        heading = _("New %(object)s") % {"object": present.object_label(obj, language, plural=False)}
+    else:
+        action = dashboard.url("o", obj.name, record["id"])
+        cancel = action
+        heading = _("Edit %(title)s") % {"title": _title(obj, record, language)}
+    return dashboard.page(
+        "crm/form.html",
+        status_code=status_code,
+        obj=obj,
+        record=record,
+        form=state,
+        fields=obj.fields,
+        heading=heading,
+        action=action,
+        cancel_url=cancel,
+        list_url=dashboard.url("o", obj.name),
+        object_label=present.object_label(obj, language),
+        record_title=_title(obj, record, language) if record is not None else "",
+    )
+
+
+@get("/o/{object_name:str}/new", name="record-new", cache=False)
+async def record_new(
+    request: Request[Any, Any, Any], dashboard: NamedDependency[Dashboard], object_name: FromPath[str]
+) -> Template:
+    """The create form; ``?field=value`` fills inputs in (a deal for this customer: ``?point_of_contact=<id>``)."""
+    obj = dashboard.object(object_name)
+    draft = draft_of_record(obj.fields, None, dashboard.timezone)
+    for key, value in request.query_params.items():
+        if key in draft and isinstance(draft[key], str):
+            draft[key] = str(value)
+    return await _form_page(dashboard, obj, _state(dashboard, obj, draft), record=None)
+
+
+@post("/o/{object_name:str}", name="record-create")
+async def record_create(
+    request: Request[Any, Any, Any], dashboard: NamedDependency[Dashboard], object_name: FromPath[str]
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    form = await request.form()
+    parsed = parse_fields(_listed_fields(obj, form), form, dashboard.timezone)
+    errors = await _problems(dashboard, obj, parsed, partial=False)
+    if not errors:
+        try:
+            created = await records.create_record(dashboard.connection, obj, parsed.data, dashboard.actor)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, obj, {**draft_of_record(obj.fields, None, dashboard.timezone), **parsed.draft})
+        state.errors = errors
+        return await _form_page(dashboard, obj, state, record=None, status_code=422)
+    message = _("%(object)s added.") % {"object": present.object_label(obj, dashboard.language, plural=False)}
+    return _move_on(request, dashboard.url("o", obj.name, created["id"]), message)
+
+
+# --- the record page ---------------------------------------------------------------------------------------------
+
+
+def _display(dashboard: Dashboard, field_def: FieldDefinition, value: Any, titles: Mapping[str, str]) -> Markup:
+    """A value as the record page shows it: a related record as a link to its page."""
+    shown = present.show(field_def, value, dashboard.language, titles=titles)
+    target = target_of(field_def)
+    if value and target and dashboard.catalogue.get(target) is not None and str(value) in titles:
+        return Markup('<a href="{}" dir="auto">{}</a>').format(dashboard.url("o", target, value), shown)
+    return shown
+
+
+async def _shown_fields(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any]) -> dict[str, Any]:
+    titles = await field_titles(dashboard, obj, [record])
+    return {f.name: _display(dashboard, f, record.get(f.name), titles) for f in obj.fields}
+
+
+def _task_form(dashboard: Dashboard, draft: dict[str, Any] | None = None) -> FormState | None:
+    tasks = dashboard.catalogue.get(TASKS)
+    if tasks is None:
+        return None
+    fields = [f for f in (tasks.field("title"), tasks.field("due_at"), tasks.field("status")) if f is not None]
+    base = draft_of_record(fields, None, dashboard.timezone)
+    if tasks.field("status") is not None and not base.get("status"):
+        base["status"] = "todo"
+    return _state(dashboard, tasks, {**base, **(draft or {})}, prefix="new-task")
+
+
+def _note_form(dashboard: Dashboard, draft: dict[str, Any] | None = None) -> FormState | None:
+    notes = dashboard.catalogue.get(NOTES)
+    if notes is None:
+        return None
+    fields = [f for f in (notes.field("title"), notes.field("body")) if f is not None]
+    return _state(
+        dashboard, notes, {**draft_of_record(fields, None, dashboard.timezone), **(draft or {})}, prefix="new-note"
+    )
+
+
+def _page_context(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any]) -> dict[str, Any]:
+    record_url = dashboard.url("o", obj.name, record["id"])
+    return {
+        "obj": obj,
+        "record": record,
+        "record_url": record_url,
+        "title": _title(obj, record, dashboard.language),
+        "object_label": present.object_label(obj, dashboard.language),
+        "object_singular": present.object_label(obj, dashboard.language, plural=False),
+        "list_url": dashboard.url("o", obj.name),
+        "notes_obj": dashboard.catalogue.get(NOTES),
+        "tasks_obj": dashboard.catalogue.get(TASKS),
+    }
+
+
+@get("/o/{object_name:str}/{record_id:uuid}", name="record-page", cache=False)
+async def record_page(
+    dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
+) -> Template:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    found = await panels(dashboard, obj, record_id)
+    return dashboard.page(
+        "crm/record.html",
+        **_page_context(dashboard, obj, record),
+        shown_fields=await _shown_fields(dashboard, obj, record),
+        panels=found,
+        notes=found.notes,
+        tasks=found.tasks,
+        timeline=await timeline_entries(dashboard, obj, record_id),
+        note_form=_note_form(dashboard),
+        task_form=_task_form(dashboard),
+    )
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/header", name="record-header", cache=False)
+async def record_header(
+    dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
+) -> Template:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    return dashboard.page("crm/_record_header.html", **_page_context(dashboard, obj, record))
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/timeline", name="record-timeline", cache=False)
+async def record_timeline(
+    dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
+) -> Template:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    return dashboard.page(
+        "crm/_record_timeline.html",
+        **_page_context(dashboard, obj, record),
+        timeline=await timeline_entries(dashboard, obj, record_id),
+    )
+
+
+# --- edit and delete ---------------------------------------------------------------------------------------------
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/edit", name="record-edit", cache=False)
+async def record_edit(
+    dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
+) -> Template:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    state = _state(dashboard, obj, draft_of_record(obj.fields, record, dashboard.timezone))
+    return await _form_page(dashboard, obj, state, record=record)
+
+
+@post("/o/{object_name:str}/{record_id:uuid}", name="record-update")
+async def record_update(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    form = await request.form()
+    parsed = parse_fields(_listed_fields(obj, form), form, dashboard.timezone)
+    errors = await _problems(dashboard, obj, parsed, partial=True)
+    if not errors:
+        try:
+            await records.update_record(dashboard.connection, obj, record_id, parsed.data, dashboard.actor)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, obj, {**draft_of_record(obj.fields, record, dashboard.timezone), **parsed.draft})
+        state.errors = errors
+        return await _form_page(dashboard, obj, state, record=record, status_code=422)
+    return _move_on(request, dashboard.url("o", obj.name, record_id), _("Changes saved."))
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/delete", name="record-delete")
+async def record_delete(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    await records.delete_record(dashboard.connection, obj, record_id, dashboard.actor)
+    message = _("%(title)s was deleted.") % {"title": _title(obj, record, dashboard.language)}
+    return _move_on(request, dashboard.url("o", obj.name), message)
+
+
+# --- one field, inline -------------------------------------------------------------------------------------------
+
+
+async def _field_show(
+    dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any], field_def: FieldDefinition
+) -> Template:
+    titles = await field_titles(dashboard, obj, [{field_def.name: record.get(field_def.name)}])
+    return dashboard.page(
+        "crm/_field_show.html",
+        obj=obj,
+        record=record,
+        field=field_def,
+        shown=_display(dashboard, field_def, record.get(field_def.name), titles),
+        label=present.field_label(field_def, dashboard.language),
+        field_url=dashboard.url("o", obj.name, record["id"], "fields", field_def.name),
+    )
+
+
+async def _field_form(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    field_def: FieldDefinition,
+    state: FormState,
+    status_code: int = 200,
+) -> Template:
+    await _with_choices(dashboard, [field_def], state)
+    return dashboard.page(
+        "crm/_field_edit.html",
+        status_code=status_code,
+        obj=obj,
+        record=record,
+        field=field_def,
+        form=state,
+        label=present.field_label(field_def, dashboard.language),
+        field_url=dashboard.url("o", obj.name, record["id"], "fields", field_def.name),
+    )
+
+
+def _slot_prefix(record_id: uuid.UUID, field_def: FieldDefinition) -> str:
+    """Input ids of an inline edit: unique per record and field, since a table may hold several edits at once."""
+    return f"e{record_id.hex[:12]}"
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/fields/{field_name:str}", name="field-show", cache=False)
+async def field_show(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    field_name: FromPath[str],
+) -> Template:
+    obj = dashboard.object(object_name)
+    field_def = _field(obj, field_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    return await _field_show(dashboard, obj, record, field_def)
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/fields/{field_name:str}/edit", name="field-edit", cache=False)
+async def field_edit(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    field_name: FromPath[str],
+) -> Template:
+    obj = dashboard.object(object_name)
+    field_def = _field(obj, field_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    draft = draft_of(field_def, record.get(field_def.name), dashboard.timezone)
+    state = _state(dashboard, obj, draft, prefix=_slot_prefix(record_id, field_def))
+    return await _field_form(dashboard, obj, record, field_def, state)
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/fields/{field_name:str}", name="field-save")
+async def field_save(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    field_name: FromPath[str],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    field_def = _field(obj, field_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    form = await request.form()
+    parsed = parse_fields([field_def], form, dashboard.timezone)
+    errors = await _problems(dashboard, obj, parsed, partial=True)
+    if not errors:
+        try:
+            record = await records.update_record(
+                dashboard.connection, obj, record_id, {field_def.name: parsed.data[field_def.name]}, dashboard.actor
+            )
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, obj, parsed.draft, prefix=_slot_prefix(record_id, field_def))
+        state.errors = errors
+        return await _field_form(dashboard, obj, record, field_def, state, status_code=422)
+    response = await _field_show(dashboard, obj, record, field_def)
+    label = present.field_label(field_def, dashboard.language)
+    return _changed(response, _("%(field)s saved.") % {"field": label})
+
+
+@get("/o/{object_name:str}/fields/{field_name:str}/options", name="relation-options", cache=False)
+async def relation_options(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    field_name: FromPath[str],
+    q: FromQuery[str | None] = None,
+) -> Template:
+    """``<option>``s of a relation input for what was typed (the selected record, ``?<field>=<id>``, stays)."""
+    obj = dashboard.object(object_name)
+    field_def = _field(obj, field_name)
+    if not target_of(field_def):
+        raise NotFoundException("Not a relation field.")
+    selected = str(request.query_params.get(field_def.name) or "") or None
+    choices = await relation_choices(dashboard, field_def, selected=selected, query=(q or "")[:200])
+    chosen = selected or ""
+    if q and len(q.strip()) >= 2:
+        hits = [choice for choice in choices if choice[0] != selected]
+        kept = [choice for choice in choices if choice[0] == selected]
+        choices = hits + kept
+        chosen = hits[0][0] if hits else chosen
+    return dashboard.page("crm/_field_options.html", choices=choices, chosen=chosen)
+
+
+# --- notes -------------------------------------------------------------------------------------------------------
+
+
+def _note_fields(dashboard: Dashboard) -> tuple[ObjectDefinition, list[FieldDefinition]]:
+    notes = _linked_object(dashboard, NOTES)
+    return notes, [f for f in (notes.field("title"), notes.field("body")) if f is not None]
+
+
+async def _notes_section(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    form: FormState | None,
+    status_code: int = 200,
+) -> Template:
+    found = await panels(dashboard, obj, uuid.UUID(str(record["id"])))
+    return dashboard.page(
+        "crm/_record_notes.html",
+        status_code=status_code,
+        **_page_context(dashboard, obj, record),
+        notes=found.notes,
+        note_form=form,
+    )
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/notes", name="record-note-add")
+async def note_add(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    notes, fields = _note_fields(dashboard)
+    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
+    errors = await _problems(dashboard, notes, parsed, partial=False)
+    if not errors and not any(value for value in parsed.data.values()):
+        errors = {"body": _("Write something first.")}
+    if not errors:
+        try:
+            await add_linked(dashboard, obj, record_id, notes, parsed.data)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _note_form(dashboard, parsed.draft)
+        assert state is not None
+        state.errors = errors
+        return await _notes_section(dashboard, obj, record, state, status_code=422)
+    return _changed(await _notes_section(dashboard, obj, record, _note_form(dashboard)), _("Note added."))
+
+
+async def _note_item(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    note: Mapping[str, Any],
+    *,
+    editing: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
+    template = "crm/_record_note_edit.html" if editing is not None else "crm/_record_note.html"
+    return dashboard.page(
+        template,
+        status_code=status_code,
+        **_page_context(dashboard, obj, record),
+        note=note_view(dashboard, note),
+        form=editing,
+    )
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}", name="record-note", cache=False)
+async def note_show(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    note_id: FromPath[uuid.UUID],
+) -> Template:
+    obj = dashboard.object(object_name)
+    notes, _fields = _note_fields(dashboard)
+    note = await linked_record(dashboard, obj, record_id, notes, note_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    return await _note_item(dashboard, obj, record, note)
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}/edit", name="record-note-edit", cache=False)
+async def note_edit(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    note_id: FromPath[uuid.UUID],
+) -> Template:
+    obj = dashboard.object(object_name)
+    notes, fields = _note_fields(dashboard)
+    note = await linked_record(dashboard, obj, record_id, notes, note_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    state = _state(
+        dashboard, notes, draft_of_record(fields, note, dashboard.timezone), prefix=f"note-{note_id.hex[:12]}"
+    )
+    return await _note_item(dashboard, obj, record, note, editing=state)
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}", name="record-note-save")
+async def note_save(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    note_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    notes, fields = _note_fields(dashboard)
+    note = await linked_record(dashboard, obj, record_id, notes, note_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
+    errors = await _problems(dashboard, notes, parsed, partial=True)
+    if not errors and not any(value for value in parsed.data.values()):
+        errors = {"body": _("Write something first.")}
+    if not errors:
+        try:
+            note = await records.update_record(dashboard.connection, notes, note_id, parsed.data, dashboard.actor)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, notes, parsed.draft, prefix=f"note-{note_id.hex[:12]}")
+        state.errors = errors
+        return await _note_item(dashboard, obj, record, note, editing=state, status_code=422)
+    return toast(await _note_item(dashboard, obj, record, note), _("Note saved."))
+
+
+# --- tasks -------------------------------------------------------------------------------------------------------
+
+
+def _task_fields(dashboard: Dashboard) -> tuple[ObjectDefinition, list[FieldDefinition]]:
+    tasks = _linked_object(dashboard, TASKS)
+    return tasks, [f for f in (tasks.field("title"), tasks.field("due_at"), tasks.field("status")) if f is not None]
+
+
+async def _tasks_section(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    form: FormState | None,
+    status_code: int = 200,
+) -> Template:
+    found = await panels(dashboard, obj, uuid.UUID(str(record["id"])))
+    return dashboard.page(
+        "crm/_record_tasks.html",
+        status_code=status_code,
+        **_page_context(dashboard, obj, record),
+        tasks=found.tasks,
+        task_form=form,
+    )
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/tasks", name="record-task-add")
+async def task_add(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    tasks, fields = _task_fields(dashboard)
+    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
+    status = tasks.field("status")
+    if status is not None and parsed.data.get("status") is None and any(o.value == "todo" for o in status.options):
+        parsed.data["status"] = "todo"  # a new task is to do unless it says otherwise
+    errors = await _problems(dashboard, tasks, parsed, partial=False)
+    if not errors:
+        try:
+            await add_linked(dashboard, obj, record_id, tasks, parsed.data)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _task_form(dashboard, parsed.draft)
+        assert state is not None
+        state.errors = errors
+        return await _tasks_section(dashboard, obj, record, state, status_code=422)
+    return _changed(await _tasks_section(dashboard, obj, record, _task_form(dashboard)), _("Task added."))
+
+
+async def _task_item(
+    dashboard: Dashboard,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    task: Mapping[str, Any],
+    *,
+    editing: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
+    template = "crm/_record_task_edit.html" if editing is not None else "crm/_record_task.html"
+    return dashboard.page(
+        template,
+        status_code=status_code,
+        **_page_context(dashboard, obj, record),
+        task=task_view(dashboard, task),
+        form=editing,
+    )
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}", name="record-task", cache=False)
+async def task_show(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    task_id: FromPath[uuid.UUID],
+) -> Template:
+    obj = dashboard.object(object_name)
+    tasks, _fields = _task_fields(dashboard)
+    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    return await _task_item(dashboard, obj, record, task)
+
+
+@get("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}/edit", name="record-task-edit", cache=False)
+async def task_edit(
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    task_id: FromPath[uuid.UUID],
+) -> Template:
+    obj = dashboard.object(object_name)
+    tasks, fields = _task_fields(dashboard)
+    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    state = _state(
+        dashboard, tasks, draft_of_record(fields, task, dashboard.timezone), prefix=f"task-{task_id.hex[:12]}"
+    )
+    return await _task_item(dashboard, obj, record, task, editing=state)
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}", name="record-task-save")
+async def task_save(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    task_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    tasks, fields = _task_fields(dashboard)
+    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
+    errors = await _problems(dashboard, tasks, parsed, partial=True)
+    if not errors:
+        try:
+            task = await records.update_record(dashboard.connection, tasks, task_id, parsed.data, dashboard.actor)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, tasks, parsed.draft, prefix=f"task-{task_id.hex[:12]}")
+        state.errors = errors
+        return await _task_item(dashboard, obj, record, task, editing=state, status_code=422)
+    return toast(await _task_item(dashboard, obj, record, task), _("Task saved."))
+
+
+@post("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}/done", name="record-task-done")
+async def task_done(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    object_name: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+    task_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """The task's checkbox: ticked marks it done, unticked opens it again."""
+    obj = dashboard.object(object_name)
+    tasks, _fields = _task_fields(dashboard)
+    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    done = "true" in (await request.form()).getall("done", [])
+    if (task.get("status") == "done") != done:
+        task = await records.update_record(
+            dashboard.connection, tasks, task_id, {"status": "done" if done else "todo"}, dashboard.actor
+        )
+    return toast(
+        await _task_item(dashboard, obj, record, task), _("Task completed.") if done else _("Task opened again.")
+    )
+
+
+RECORD_PAGE_ROUTES: list[Any] = [
+    record_new,
+    record_create,
+    record_page,
+    record_header,
+    record_timeline,
+    record_edit,
+    record_update,
+    record_delete,
+    field_show,
+    field_edit,
+    field_save,
+    relation_options,
+    note_add,
+    note_show,
+    note_edit,
+    note_save,
+    task_add,
+    task_show,
+    task_edit,
+    task_save,
+    task_done,
+]
