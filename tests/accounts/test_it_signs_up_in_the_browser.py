@@ -21,7 +21,11 @@ async def test_a_merchant_signs_up_waits_for_the_crm_and_lands_on_its_home(
     await page.click("button[type=submit]")
 
     await page.wait_for_url(live_server + "/t/noor-perfumes/", timeout=20_000)
-    await page.get_by_text("Your CRM is ready.").wait_for(timeout=20_000)
+    # The CRM's home, not the "preparing" page: its key figures, all zero in a new CRM.
+    customers = page.locator('[data-figure="customers"] .figure-value')
+    await customers.wait_for(timeout=20_000)
+    assert await customers.inner_text() == "0"
+    await page.get_by_role("heading", name="Recent activity").wait_for()
 
     tenant = await repository.tenant_by_slug("noor-perfumes")
     assert tenant is not None
