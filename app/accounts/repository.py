@@ -28,6 +28,8 @@ __all__ = [
     "save_response",
     "saved_response",
     "set_role",
+    "set_user_locale",
+    "set_user_profile",
     "user_by_email",
     "user_by_id",
 ]
@@ -91,6 +93,20 @@ async def user_by_email(email: str) -> UserRecord | None:
 async def user_by_id(user_id: uuid.UUID) -> UserRecord | None:
     row = await User.select(*User.all_columns()).where(User.id == user_id).first()
     return None if row is None else _user(row)
+
+
+async def set_user_profile(user_id: uuid.UUID, *, name: str, locale: str) -> UserRecord | None:
+    """A person's display name and language; None when there is no such user."""
+    rows = (
+        await User.update({User.name: name, User.locale: locale})
+        .where(User.id == user_id)
+        .returning(*User.all_columns())
+    )
+    return _user(rows[0]) if rows else None
+
+
+async def set_user_locale(user_id: uuid.UUID, locale: str) -> None:
+    await User.update({User.locale: locale}).where(User.id == user_id)
 
 
 async def record_login(user_id: uuid.UUID) -> None:

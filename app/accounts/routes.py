@@ -1,28 +1,22 @@
-"""Sign-up, sign-in, the account page, and a tenant's members (HTTP only: the rules are in services)."""
+"""Sign-up, sign-in and the account page (HTTP only: the rules are in services). A tenant's members and API keys
+are dashboard pages: app/crm/pages/settings_team.py."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from app.accounts import api_keys, repository, services
-from app.accounts.access import (
-    SESSION_EMAIL,
-    TenantAccess,
-    sign_in_session,
-    signed_in_user_id,
-    tenant_access,
-)
+from app.accounts import repository, services
+from app.accounts.access import SESSION_EMAIL, sign_in_session, signed_in_user_id
 from app.accounts.services import Conflict, InvalidInput, Registration
+from app.lib.i18n import gettext, use_language
+from app.lib.locale import locale_for, set_language_cookie
 from app.lib.ratelimit import RateLimited
 
 __all__ = ["ACCOUNT_ROUTES"]
@@ -89,7 +83,13 @@ async def signup(request: Request[Any, Any, Any], data: URLEncodedBody[SignUpFor
     state = request.app.state
     try:
         registered = await services.register_organization(
-            Registration(name=data.name, slug=data.slug.strip().lower(), email=data.email, password=data.password),
+            Registration(
+                name=data.name,
+                slug=data.slug.strip().lower(),
+                email=data.email,
+                password=data.password,
+                locale=locale_for(request).code,  # a new person starts in the browser's language
+            ),
             settings=state.settings,
             queue=state.queue,
             redis=state.redis,
@@ -102,9 +102,12 @@ async def signup(request: Request[Any, Any, Any], data: URLEncodedBody[SignUpFor
     except RateLimited as error:
         return _signup_again(data, {"form": str(error)}, 429)
     user = await repository.user_by_id(registered.user_id) if registered.user_id else None
+    response = Redirect(path=registered.body["url"])
     if user is not None:
         sign_in_session(request, user)
-    return Redirect(path=registered.body["url"])
+        # Someone adding an organization to an existing account keeps the language they chose before.
+        set_language_cookie(response, await services.language_at_sign_in(user, locale_for(request).code))
+    return response
 
 
 def _signup_again(form: SignUpForm, errors: dict[str, str], status_code: int) -> Template:
@@ -131,13 +134,19 @@ async def login(request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]
             data.email, data.password, redis=request.app.state.redis, client_ip=_client_ip(request)
         )
     except services.InvalidCredentials:
-        return _login_again(data, "That e-mail address and password do not match an account.", 401)
+        with use_language(locale_for(request).code):
+            message = gettext("That e-mail address and password do not match an account.")
+        return _login_again(data, message, 401)
     except RateLimited as error:
-        response = _login_again(data, f"Too many attempts. Try again in {error.retry_after} seconds.", 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        with use_language(locale_for(request).code):
+            message = gettext("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": error.retry_after}
+        again = _login_again(data, message, 429)
+        again.headers["Retry-After"] = str(error.retry_after)
+        return again
     sign_in_session(request, user)
-    return Redirect(path=_safe_next(data.next) or "/account")
+    redirect = Redirect(path=_safe_next(data.next) or "/account")
+    # From now on every page speaks the person's own language, whatever this browser said before.
+    return set_language_cookie(redirect, await services.language_at_sign_in(user, locale_for(request).code))
 
 
 def _login_again(form: LoginForm, error: str, status_code: int) -> Template:
@@ -167,172 +176,6 @@ async def account_page(request: Request[Any, Any, Any]) -> Template | Redirect:
     )
 
 
-@get(
-    "/t/{slug:str}/settings/members",
-    name="members",
-    include_in_schema=False,
-    cache=False,
-    dependencies={"access": Provide(tenant_access)},
-)
-async def members_page(access: NamedDependency[TenantAccess]) -> Template:
-    return await _members(access)
-
-
-@dataclass
-class NewMemberForm:
-    email: str = ""
-    role: str = "member"
-
-
-@post(
-    "/t/{slug:str}/settings/members",
-    include_in_schema=False,
-    dependencies={"access": Provide(tenant_access)},
-    request_max_body_size=8 * 1024,
-)
-async def add_member(access: NamedDependency[TenantAccess], data: URLEncodedBody[NewMemberForm]) -> Template:
-    try:
-        added, temporary_password = await services.add_member(
-            access.tenant, access.member, email=data.email, role=data.role
-        )
-    except InvalidInput as error:
-        return await _members(access, errors=error.errors, form=data, status_code=400)
-    except Conflict as error:
-        return await _members(access, errors={error.field: error.reason}, form=data, status_code=409)
-    return await _members(access, added=added, temporary_password=temporary_password, status_code=201)
-
-
-@dataclass
-class RoleForm:
-    role: str = ""
-
-
-@post(
-    "/t/{slug:str}/settings/members/{membership_id:uuid}/role",
-    include_in_schema=False,
-    dependencies={"access": Provide(tenant_access)},
-)
-async def change_member_role(
-    access: NamedDependency[TenantAccess], membership_id: FromPath[uuid.UUID], data: URLEncodedBody[RoleForm]
-) -> Template:
-    try:
-        await services.change_role(access.tenant, access.member, membership_id, data.role)
-    except services.MemberNotFound:
-        raise NotFoundException("No such member.") from None
-    except InvalidInput as error:
-        return await _members(access, errors=error.errors, status_code=400)
-    return await _members(access)
-
-
-@post(
-    "/t/{slug:str}/settings/members/{membership_id:uuid}/remove",
-    include_in_schema=False,
-    dependencies={"access": Provide(tenant_access)},
-)
-async def remove_member(access: NamedDependency[TenantAccess], membership_id: FromPath[uuid.UUID]) -> Template:
-    try:
-        await services.remove_member(access.tenant, access.member, membership_id)
-    except services.MemberNotFound:
-        raise NotFoundException("No such member.") from None
-    return await _members(access)
-
-
-def _require_key_manager(access: TenantAccess) -> None:
-    if not access.can_manage_members:
-        raise services.NotAllowed("only owners and admins manage API keys")
-
-
-@get(
-    "/t/{slug:str}/settings/api-keys",
-    name="api-keys",
-    include_in_schema=False,
-    cache=False,
-    dependencies={"access": Provide(tenant_access)},
-)
-async def api_keys_page(access: NamedDependency[TenantAccess]) -> Template:
-    _require_key_manager(access)
-    return await _api_keys(access)
-
-
-@dataclass
-class NewKeyForm:
-    name: str = ""
-
-
-@post(
-    "/t/{slug:str}/settings/api-keys",
-    include_in_schema=False,
-    dependencies={"access": Provide(tenant_access)},
-    request_max_body_size=4 * 1024,
-)
-async def create_api_key(access: NamedDependency[TenantAccess], data: URLEncodedBody[NewKeyForm]) -> Template:
-    """The new key is in this one response and nowhere else: only its hash is stored."""
-    _require_key_manager(access)
-    try:
-        record, key = await api_keys.create_api_key(
-            access.tenant.id, access.tenant.slug, name=data.name, actor=f"user:{access.member.email}"
-        )
-    except ValueError as error:
-        return await _api_keys(access, error=str(error), status_code=400)
-    return await _api_keys(access, new_key=key, new_name=record.name, status_code=201)
-
-
-@post(
-    "/t/{slug:str}/settings/api-keys/{key_id:uuid}/revoke",
-    include_in_schema=False,
-    dependencies={"access": Provide(tenant_access)},
-)
-async def revoke_api_key(access: NamedDependency[TenantAccess], key_id: FromPath[uuid.UUID]) -> Template:
-    _require_key_manager(access)
-    try:
-        await api_keys.revoke_api_key(access.tenant.id, access.tenant.slug, key_id, actor=f"user:{access.member.email}")
-    except LookupError:
-        raise NotFoundException("No such API key.") from None
-    return await _api_keys(access)
-
-
-async def _api_keys(
-    access: TenantAccess, *, new_key: str = "", new_name: str = "", error: str = "", status_code: int = 200
-) -> Template:
-    return Template(
-        "accounts/api_keys.html",
-        context={
-            "tenant": access.tenant,
-            "keys": await api_keys.list_api_keys(access.tenant.id),
-            "new_key": new_key,
-            "new_name": new_name,
-            "error": error,
-        },
-        status_code=status_code,
-    )
-
-
-async def _members(
-    access: NamedDependency[TenantAccess],
-    *,
-    errors: dict[str, str] | None = None,
-    form: NewMemberForm | None = None,
-    added: repository.MemberRecord | None = None,
-    temporary_password: str = "",
-    status_code: int = 200,
-) -> Template:
-    return Template(
-        "accounts/members.html",
-        context={
-            "tenant": access.tenant,
-            "me": access.member,
-            "can_manage": access.can_manage_members,
-            "members": await repository.memberships_of_tenant(access.tenant.id),
-            "roles": services.ROLES,
-            "errors": errors or {},
-            "form": form or NewMemberForm(),
-            "added": added,
-            "temporary_password": temporary_password,
-        },
-        status_code=status_code,
-    )
-
-
 def _client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -352,11 +195,4 @@ ACCOUNT_ROUTES = [
     login,
     logout,
     account_page,
-    members_page,
-    add_member,
-    change_member_role,
-    remove_member,
-    api_keys_page,
-    create_api_key,
-    revoke_api_key,
 ]

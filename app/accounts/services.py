@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from app.tenancy import services as tenancy
 from app.tenancy.repository import TenantRecord
 
 __all__ = [
+    "LANGUAGES",
     "ROLES",
     "Conflict",
     "InvalidCredentials",
@@ -41,12 +43,20 @@ __all__ = [
     "UserRecord",
     "add_member",
     "change_role",
+    "check_language",
+    "language_at_sign_in",
+    "members_of",
     "register_organization",
+    "remember_language",
     "remove_member",
     "sign_in",
+    "update_profile",
+    "user_profile",
 ]
 
 ROLES = ("owner", "admin", "member")
+LANGUAGES = ("ar", "en")
+"""The languages a person can choose; ``users.locale`` holds one of them, or "" until they have one."""
 MANAGERS = ("owner", "admin")
 LOGIN_PER_IP = ratelimit.Limit("login-ip", attempts=30, per_seconds=300)
 LOGIN_PER_EMAIL = ratelimit.Limit("login-email", attempts=8, per_seconds=300)
@@ -127,7 +137,7 @@ def check_registration(registration: Registration) -> Registration:
         check_password_rules(registration.password, email=email)
     except WeakPassword as error:
         errors["password"] = str(error)
-    if registration.locale not in ("", "ar", "en"):
+    if registration.locale not in ("", *LANGUAGES):
         errors["locale"] = "must be 'ar' or 'en'"
     if errors:
         raise InvalidInput(errors)
@@ -297,6 +307,11 @@ async def remove_member(tenant: TenantRecord, actor: MemberRecord, membership_id
         await audit.record(f"user:{actor.email}", "member.removed", tenant_slug=tenant.slug, email=target.email)
 
 
+async def members_of(tenant: TenantRecord) -> list[MemberRecord]:
+    """The tenant's members, oldest first (every member may see the team)."""
+    return await repository.memberships_of_tenant(tenant.id)
+
+
 class MemberNotFound(LookupError):
     pass
 
@@ -307,3 +322,67 @@ async def _member_of(tenant: TenantRecord, membership_id: uuid.UUID) -> MemberRe
     if member is None:
         raise MemberNotFound(str(membership_id))
     return member
+
+
+# -- a person's own profile and language ---------------------------------------------------------------------------
+
+_MAX_NAME = 200
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width (non-)joiners are part of how some names are written (Persian, Urdu); other format characters,
+such as the bidirectional overrides, could disguise a name and are refused."""
+
+
+async def user_profile(user_id: uuid.UUID) -> UserRecord | None:
+    return await repository.user_by_id(user_id)
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise InvalidInput({"language": "must be 'ar' or 'en'"})
+    return language
+
+
+def _clean_name(name: str) -> str:
+    """The display name with its white space tidied; "" is allowed (the e-mail address is shown instead)."""
+    clean = " ".join(name.split())
+    if len(clean) > _MAX_NAME:
+        raise InvalidInput({"name": f"must be at most {_MAX_NAME} characters long"})
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") and char not in _JOINERS for char in clean):
+        raise InvalidInput({"name": "must not contain control characters"})
+    return clean
+
+
+async def update_profile(user_id: uuid.UUID, *, name: str, language: str) -> UserRecord:
+    """Change the person's display name and language; `InvalidInput` names each bad field."""
+    errors: dict[str, str] = {}
+    clean = name
+    try:
+        clean = _clean_name(name)
+    except InvalidInput as error:
+        errors.update(error.errors)
+    try:
+        check_language(language)
+    except InvalidInput as error:
+        errors.update(error.errors)
+    if errors:
+        raise InvalidInput(errors)
+    updated = await repository.set_user_profile(user_id, name=clean, locale=language)
+    if updated is None:
+        raise InvalidInput({"user": "no such user"})
+    await audit.record(f"user:{updated.email}", "user.profile_changed", name=clean, language=language)
+    return updated
+
+
+async def remember_language(user_id: uuid.UUID, language: str) -> None:
+    """The language the person switched to, kept for their next sign-in on any browser."""
+    await repository.set_user_locale(user_id, check_language(language))
+
+
+async def language_at_sign_in(user: UserRecord, browser_language: str) -> str:
+    """The language to show after sign-in: the person's saved choice, or, the first time (an account made by
+    an admin, or through the API without one), the browser's language, which is then saved as theirs."""
+    if user.locale in LANGUAGES:
+        return user.locale
+    language = browser_language if browser_language in LANGUAGES else "en"
+    await repository.set_user_locale(user.id, language)
+    return language

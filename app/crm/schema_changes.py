@@ -53,6 +53,7 @@ from app.crm.fields import (
 )
 from app.crm.metadata import Catalogue, ObjectDefinition, load_catalogue
 from app.crm.queryable import query_fields
+from app.crm.records import Actor
 from app.crm.records import search_text_of as record_search_text
 from app.crm.services import UnknownObject
 from app.tenancy.repository import TenantRecord
@@ -80,8 +81,10 @@ __all__ = [
     "field_from_json",
     "new_object_from_json",
     "object_changes_from_json",
+    "option_counts",
     "remove_field",
     "remove_object",
+    "remove_option",
 ]
 
 MAX_CUSTOM_FIELDS = 100
@@ -507,6 +510,68 @@ async def remove_field(
         if field.searchable:
             await _refresh_search_text(connection, _with_fields(obj, tuple(f for f in obj.fields if f is not field)))
     await _changed(connection, tenant, actor, "crm.field_removed", object=obj.name, field=field_name)
+
+
+# -- select options: how many records use each, and removing one with a move -----------------------------------------
+
+
+async def option_counts(
+    connection: asyncpg.Connection, obj: ObjectDefinition, field: FieldDefinition
+) -> dict[str, int]:
+    """How many records hold each option of a select or multi-select field, counted as the removal rule counts
+    them (soft-deleted records too); options nobody uses are left out."""
+    _check_has_options(obj, field)
+    return await _option_use(connection, obj.table_name, field, [option.value for option in field.options])
+
+
+async def remove_option(
+    connection: asyncpg.Connection,
+    tenant: TenantRecord,
+    object_name: str,
+    field_name: str,
+    value: str,
+    *,
+    move_to: str | None = None,
+    actor: str = "system",
+    record_actor: Actor | None = None,
+) -> dict[str, Any]:
+    """Remove one option of a select or multi-select field. While records hold it the removal is refused
+    (`OptionInUse`), unless ``move_to`` names another option of the field: then, in the same transaction, those
+    records (soft-deleted ones too) move to it first, each with a timeline entry by ``record_actor``."""
+    async with _schema_change(connection) as catalogue:
+        obj = _object(catalogue, object_name)
+        current = _field(obj, field_name)
+        _check_has_options(obj, current)
+        values = [option.value for option in current.options]
+        if value not in values:
+            raise SchemaChangeRefused(f"{current.name} has no option {_show(value)}")
+        if move_to is not None and (move_to == value or move_to not in values):
+            raise SchemaChangeRefused(f"records can only move to another option of {current.name}")
+        is_custom = await _is_custom_field(connection, obj.name, current.name)
+        changes = FieldChanges(options=tuple(option for option in current.options if option.value != value))
+        updated = _updated_field(obj, current, changes, is_custom=is_custom)
+        moved = 0
+        if move_to is not None:
+            moved = await _move_option(connection, obj, current, value, move_to, record_actor or Actor(source="system"))
+        await _check_changed_field(connection, obj, current, updated)
+        await _apply_field_change(connection, obj, current, updated)
+    await _changed(
+        connection,
+        tenant,
+        actor,
+        "crm.option_removed",
+        object=obj.name,
+        field=current.name,
+        option=value,
+        moved_to=move_to,
+        moved=moved,
+    )
+    return _field_api(updated, is_custom=is_custom)
+
+
+def _check_has_options(obj: ObjectDefinition, field: FieldDefinition) -> None:
+    if field.type not in (FieldType.SELECT, FieldType.MULTI_SELECT):
+        raise SchemaChangeRefused(f"{field.name} of {obj.name} is not a select field: it has no options")
 
 
 # -- rules ----------------------------------------------------------------------------------------------------------
@@ -1023,3 +1088,39 @@ async def _update_view(
         _json_text(columns),
         group_by,
     )
+
+
+async def _move_option(
+    connection: asyncpg.Connection, obj: ObjectDefinition, field: FieldDefinition, value: str, to: str, actor: Actor
+) -> int:
+    """Every record holding ``value`` now holds ``to`` (a multi-select keeps each option once), with a timeline
+    entry each; returns how many records moved."""
+    table, column = quote_ident(obj.table_name), quote_ident(field.name)
+    if field.type == FieldType.MULTI_SELECT:
+        match = f"$1 = ANY({column})"
+        new_value = (
+            f"CASE WHEN $2 = ANY(t.{column}) THEN array_remove(t.{column}, $1)"
+            f" ELSE array_replace(t.{column}, $1, $2) END"
+        )
+    else:
+        match = f"{column} = $1"
+        new_value = "$2"
+    moved = await connection.fetchval(
+        f"WITH old AS (SELECT id, {column} AS before FROM {table} WHERE {match} FOR UPDATE),"  # noqa: S608
+        f" moved AS (UPDATE {table} AS t SET {column} = {new_value}, updated_at = now(), updated_by_source = $3,"
+        f" updated_by_id = $4, updated_by_name = $5 FROM old WHERE t.id = old.id"
+        f" RETURNING t.id, old.before, t.{column} AS after),"
+        " logged AS (INSERT INTO timeline_events"
+        " (object_name, record_id, kind, actor_source, actor_id, actor_name, diff)"
+        " SELECT $6, id, 'updated', $3, $4, $5,"
+        " jsonb_build_object($7::text, jsonb_build_array(to_jsonb(before), to_jsonb(after))) FROM moved RETURNING 1)"
+        " SELECT count(*) FROM logged",
+        value,
+        to,
+        actor.source,
+        actor.id,
+        actor.name,
+        obj.name,
+        field.name,
+    )
+    return int(moved)

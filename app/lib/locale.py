@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from litestar import Request
+from litestar import Request, Response
 
-__all__ = ["LANGUAGE_COOKIE", "SUPPORTED", "Locale", "locale_for"]
+__all__ = ["LANGUAGE_COOKIE", "SUPPORTED", "Locale", "locale_for", "set_language_cookie"]
 
 LANGUAGE_COOKIE = "wosool_lang"
+_ONE_YEAR = 365 * 24 * 3600
+_Response = TypeVar("_Response", bound=Response[Any])
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ def locale_for(request: Request[Any, Any, Any]) -> Locale:
     if known is None:
         known = state["wosool_locale"] = _choose(request)
     return known
+
+
+def set_language_cookie(response: _Response, code: str) -> _Response:
+    """Make every later page of this browser speak ``code`` (the language switch, sign-up, sign-in, profile)."""
+    if code not in SUPPORTED:
+        raise ValueError(f"unknown language {code!r}")
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=_ONE_YEAR, samesite="lax", httponly=True)
+    return response
 
 
 def _choose(request: Request[Any, Any, Any]) -> Locale:
