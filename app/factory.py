@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any, cast
 
-from jinja2 import pass_context
-from jinja2.runtime import Context
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -166,15 +164,8 @@ def _template_globals(engine: JinjaTemplateEngine) -> None:
         languages=SUPPORTED,
         version=__version__,
         asset=_static_asset_url,
-        t=_in_page_language,
         signed_in_email=_signed_in_email,
     )
-
-
-@pass_context
-def _in_page_language(context: Context, english: str, arabic: str) -> str:
-    """``{{ t("Save", "حفظ") }}``: the page's language until the gettext catalogues arrive."""
-    return arabic if locale_for(context["request"]).code == "ar" else english
 
 
 def _signed_in_email(request: Request[Any, Any, Any]) -> str:
