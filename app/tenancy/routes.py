@@ -16,6 +16,9 @@ from app.tenancy import services as tenancy
 
 __all__ = ["api_workspace", "tenant_preparing_status", "tenant_status"]
 
+_STOP_POLLING = 286
+"""htmx stops an `every` trigger when the answer has this status."""
+
 
 @get(
     "/t/{slug:str}/preparing/status",
@@ -27,7 +30,9 @@ __all__ = ["api_workspace", "tenant_preparing_status", "tenant_status"]
 async def tenant_preparing_status(access: NamedDependency[TenantAccess]) -> Template | ClientRedirect:
     """Polled by the preparing page; sends the browser on once the tenant is ready."""
     if access.tenant.status == "active":
-        return ClientRedirect(f"/t/{access.tenant.slug}/")
+        redirect = ClientRedirect(f"/t/{access.tenant.slug}/")
+        redirect.status_code = _STOP_POLLING  # no poll can start (and be cut off) while the browser leaves
+        return redirect
     return Template("tenancy/_preparing_status.html", context={"tenant": access.tenant})
 
 

@@ -64,6 +64,7 @@ async def test_a_tenant_still_provisioning_shows_the_preparing_page(
     await services.tenant_changed(redis, "acme")
     ready = await client.get("/t/acme/preparing/status", headers={"hx-request": "true"})
     assert ready.headers["hx-redirect"] == "/t/acme/"
+    assert ready.status_code == 286  # htmx stops polling, so no poll is cut off by the page leaving
 
 
 async def test_lookups_are_cached_and_a_change_clears_the_cache(world: World, redis: Redis, settings: Settings) -> None:
