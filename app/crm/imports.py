@@ -34,6 +34,7 @@ import asyncio
 import codecs
 import csv
 import io
+import itertools
 import json
 import uuid
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
@@ -61,16 +62,22 @@ __all__ = [
     "MAX_REPORT",
     "MAX_UPLOAD_BYTES",
     "MODES",
+    "CsvOutline",
     "ImportNotFound",
     "ImportRefused",
+    "PreviewRow",
     "Target",
     "UploadTooLarge",
+    "check_plan",
     "create_import",
     "decode_csv",
+    "dedupe_fields",
     "fail_import",
     "get_import",
     "import_to_api",
+    "outline_csv",
     "plan_columns",
+    "preview_import",
     "record_search_text",
     "run_import",
     "targets_of",
@@ -711,3 +718,107 @@ def _culprit(obj: ObjectDefinition, error: asyncpg.IntegrityConstraintViolationE
         if any(column in constraint for column in column_names(definition)):
             return definition.name
     return "record"
+
+
+# --- looking before importing (the dashboard's import wizard) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvOutline:
+    """What a file holds before any mapping: its header, how many rows, and the first few rows."""
+
+    header: list[str]
+    total_rows: int
+    samples: list[list[str]]
+
+
+def outline_csv(content: bytes, samples: int = 3) -> CsvOutline:
+    """The header, row count and first rows of an upload; raises ImportRefused for the file problems
+    `create_import` refuses whatever the mapping (encoding, no header, no rows, broken CSV, two columns of one
+    name)."""
+    text = decode_csv(content)
+    header = _header(text)
+    if len(set(header)) != len(header):
+        raise ImportRefused("two columns of the header have the same name")
+    total = _count_rows(text)
+    if total < 1:
+        raise ImportRefused("the file has a header but no rows")
+    first = [cells for _, cells in _first_rows(text, samples)]
+    return CsvOutline(header=header, total_rows=total, samples=first)
+
+
+def _first_rows(text: str, count: int) -> list[tuple[int, list[str]]]:
+    return list(itertools.islice((row for batch in _numbered_batches(text) for row in batch), count))
+
+
+def dedupe_fields(obj: ObjectDefinition) -> list[FieldDefinition]:
+    """The fields an import can match existing records on (``dedupe_field``)."""
+    return [item for item in obj.fields if item.type in _DEDUPE_TYPES]
+
+
+def check_plan(
+    obj: ObjectDefinition,
+    header: Sequence[str],
+    mapping: Mapping[str, str | None] | None,
+    mode: str,
+    dedupe_field: str | None,
+) -> dict[int, Target]:
+    """The checks `create_import` makes of a mapping and its options; raises ImportRefused with the reason."""
+    columns = plan_columns(obj, header, mapping)
+    _check_options(obj, mode, dedupe_field)
+    if dedupe_field is not None and not any(target.field.name == dedupe_field for target in columns.values()):
+        raise ImportRefused(f"no column maps to the dedupe field {dedupe_field}")
+    return columns
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A row as the import job would treat it: stored as ``values`` (column values; None when it fails, with
+    ``errors`` by field), as a new record or as an update of ``updates`` (a dedupe match)."""
+
+    row: int
+    cells: list[str]
+    values: dict[str, Any] | None
+    errors: dict[str, str]
+    updates: uuid.UUID | None = None
+
+
+async def preview_import(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    content: bytes,
+    *,
+    mapping: Mapping[str, str | None] | None,
+    dedupe_field: str | None = None,
+    limit: int = 20,
+) -> list[PreviewRow]:
+    """The first ``limit`` rows converted, validated and (with a dedupe field) matched against live records by the
+    same code as `run_import`, writing nothing. Only what the database itself refuses (a unique value another
+    record already has) is left for the job to find."""
+    text = decode_csv(content)
+    header = _header(text)
+    columns = check_plan(obj, header, mapping, "skip_bad_rows", dedupe_field)
+    run = _Run(
+        id=uuid.uuid4(),
+        obj=obj,
+        columns=columns,
+        mode="skip_bad_rows",
+        dedupe=None if dedupe_field is None else obj.field(dedupe_field),
+        actor={"source": "import", "id": "", "name": None},
+    )
+    rows = _first_rows(text, limit)
+    batch = await _prepare(connection, run, rows)
+    created = dict(batch.creates)
+    updated = {number: (record_id, values) for number, record_id, values in batch.updates}
+    failed = {entry["row"]: entry["errors"] for entry in run.report}
+    preview = []
+    for number, cells in rows:
+        if number in updated:
+            record_id, values = updated[number]
+            values = {key: value for key, value in values.items() if key != "search_text"}
+            preview.append(PreviewRow(number, cells, values, {}, record_id))
+        elif number in created:
+            preview.append(PreviewRow(number, cells, created[number], {}))
+        else:
+            preview.append(PreviewRow(number, cells, None, failed.get(number, {"record": "not valid"})))
+    return preview
