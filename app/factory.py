@@ -158,6 +158,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
+    # Templates only change with a release (or a restart in development): no stat() of every template file on
+    # every render.
+    engine.engine.auto_reload = False
     i18n.install(engine.engine)
     engine.engine.globals.update(
         locale_for=locale_for,

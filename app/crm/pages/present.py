@@ -127,10 +127,10 @@ def show(field: FieldDefinition, value: Any, language: str, *, titles: Mapping[s
         return Markup(" ").join(_chip(field, item, language) for item in value)
     if kind in (FieldType.EMAILS, FieldType.PHONES):
         scheme = "mailto:" if kind == FieldType.EMAILS else "tel:"
-        primary = value["primary"]
+        primary = escape(value["primary"])  # plain concatenation: Markup.format costs ~10x more, 50 rows a page
         more = len(value.get("additional") or [])
-        link = Markup('<a href="{}" dir="ltr">{}</a>').format(scheme + primary, primary)
-        return link + (Markup(' <small class="muted">+{}</small>').format(more) if more else Markup(""))
+        extra = f' <small class="muted">+{more}</small>' if more else ""
+        return Markup(f'<a href="{scheme}{primary}" dir="ltr">{primary}</a>{extra}')  # noqa: S704 - escaped above
     if kind == FieldType.LINKS:
         url = value["primary_url"]
         return Markup('<a href="{}" rel="noopener noreferrer" target="_blank" dir="ltr">{}</a>').format(
@@ -152,4 +152,5 @@ def show(field: FieldDefinition, value: Any, language: str, *, titles: Mapping[s
 
 def _chip(field: FieldDefinition, value: str, language: str) -> Markup:
     color = next((option.color for option in field.options if option.value == value), "gray")
-    return Markup('<span class="chip chip-{}">{}</span>').format(color, option_label(field, value, language))
+    label = escape(option_label(field, value, language))
+    return Markup(f'<span class="chip chip-{escape(color)}">{label}</span>')  # noqa: S704 - escaped here
