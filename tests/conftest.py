@@ -17,11 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from playwright.async_api import Browser, Page, async_playwright
 from redis.asyncio import Redis
 from saq import Queue
 
+from app.accounts import passwords
 from app.factory import create_app
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
@@ -41,6 +43,11 @@ from tests.services import (
 )
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+# Cheap argon2id costs in this process (each test signs people up and in); processes the tests start
+# (`wosool serve`, `wosool worker`) keep the real costs, and hashes of either kind verify everywhere.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ __all__ = [
     "check_password_rules",
     "hash_password",
     "hash_password_off_loop",
+    "use_hasher",
     "verify_password",
     "verify_password_off_loop",
 ]
@@ -24,6 +25,14 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended co
 # A well-formed hash of a random password: verifying against it costs as much as a real check, so an unknown
 # e-mail address takes as long to refuse as a wrong password (no account enumeration by timing).
 _DECOY_HASH = _hasher.hash("decoy-password-that-nobody-has")
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash with other argon2 costs from now on (the test suite uses cheap ones: ~0.2 s a hash adds up over
+    thousands of sign-ups). Hashes carry their own costs, so existing ones keep verifying."""
+    global _hasher, _DECOY_HASH
+    _hasher = hasher
+    _DECOY_HASH = hasher.hash("decoy-password-that-nobody-has")
 
 
 class WeakPassword(ValueError):
