@@ -18,8 +18,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): most of a test's time is PostgreSQL creating its databases, which overlaps well.
+PYTEST_WORKERS ?= 2
+
 pytest: $(VENV)/.installed browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Wosool needs Python 3.11 or newer; set PYTHON=python3.11")'

@@ -38,9 +38,20 @@ def start_test_servers(data_dir: Path) -> TestServers:
         embedded = start_embedded(data_dir, postgres=not database_url, redis=not redis_url)
     return TestServers(
         server_url=database_url or embedded.database_url,  # type: ignore[union-attr]
-        redis_url=redis_url or embedded.redis_url,  # type: ignore[union-attr]
+        redis_url=_own_redis_database(redis_url) if redis_url else embedded.redis_url,  # type: ignore[union-attr]
         embedded=embedded,
     )
+
+
+def _own_redis_database(url: str) -> str:
+    """With pytest-xdist, worker N uses Redis database <given> + N: every test empties its Redis database, which
+    must not be another worker's (PostgreSQL needs nothing: every test has databases of its own)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    first = int(number) if number.isdigit() else 0
+    return f"{base}/{(first + int(worker[2:])) % 16}"
 
 
 def unique_name(prefix: str) -> str:

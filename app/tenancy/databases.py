@@ -85,7 +85,9 @@ async def adopt_template_objects(tenant_connection: asyncpg.Connection, role: st
     """Inside a freshly cloned database: hand every object of the template owner to the tenant's role, and
     take the template owner's own rights away (it keeps nothing in a tenant's database)."""
     await tenant_connection.execute(f"REASSIGN OWNED BY {quote(TEMPLATE_OWNER)} TO {quote(role)}")
-    await tenant_connection.execute(f"DROP OWNED BY {quote(TEMPLATE_OWNER)}")
+    # Not DROP OWNED: it also revokes the template owner's rights on shared objects - its CREATE on the template
+    # database itself - which would break a template migration running at the same moment.
+    await tenant_connection.execute(f"REVOKE ALL ON SCHEMA public FROM {quote(TEMPLATE_OWNER)}")
 
 
 async def ensure_template(connection: asyncpg.Connection, name: str) -> None:
