@@ -149,6 +149,7 @@ async def test_a_merchant_keeps_their_language_from_browser_to_browser(
     await page.wait_for_function("document.documentElement.lang === 'en'")
     await page.get_by_role("button", name="Log out").click()
     await page.wait_for_url(live_server + "/")
+    await page.wait_for_load_state("networkidle")  # nothing in flight (the favicon) as it closes
     await first.close()
     assert problems.messages == []
 
@@ -162,6 +163,7 @@ async def test_a_merchant_keeps_their_language_from_browser_to_browser(
     # Now Arabic again, and an English browser logs in to Arabic.
     await page.get_by_role("link", name="العربية").click()
     await page.wait_for_function("document.documentElement.lang === 'ar'")
+    await page.wait_for_load_state("networkidle")  # nothing in flight (the favicon) as it closes
     await second.close()
     assert problems.messages == []
 
@@ -169,6 +171,7 @@ async def test_a_merchant_keeps_their_language_from_browser_to_browser(
     await _log_in(page, live_server)
     assert await page.locator("html").get_attribute("dir") == "rtl"
     assert await page.locator("h1").inner_text() == "مؤسساتك"
+    await page.wait_for_load_state("networkidle")  # nothing in flight (the favicon) as it closes
     await third.close()
     assert problems.messages == []
     assert await _locale("owner@noor.example") == "ar"
