@@ -71,6 +71,7 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
     from app.lib.logging import configure_logging
     from app.lib.runner import serve_web_and_worker
     from app.registry import database as registry
+    from app.salla import demo
     from app.tenancy.migrate import migrate_everything
 
     settings = _load_settings()
@@ -98,7 +99,13 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
             summary = await migrate_everything(settings)
             if not summary.ok:
                 click.echo("\n".join(summary.lines()), err=True)
-            await serve_web_and_worker(settings, host=host, port=port, on_started=_print_banner)
+            if not demo.uses_sandbox(settings):
+                await serve_web_and_worker(settings, host=host, port=port, on_started=_print_banner)
+                return
+            async with demo.demo_sandbox(settings) as store:
+                await serve_web_and_worker(
+                    store.settings, host=host, port=port, on_started=lambda url: _start_demo(store, url)
+                )
 
         asyncio.run(run())
     finally:
@@ -108,6 +115,34 @@ def dev(host: str, port: int, data_dir: Path | None) -> None:
 
 def _print_banner(url: str) -> None:
     click.echo(f"\n  Wosool is running at {url}\n  Readiness: {url}/api/ready\n  Press Ctrl-C to stop.\n")
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _start_demo(store: Any, url: str) -> None:
+    """Print the banner, then install the demo store through the webhook (in the background: the web server and
+    the worker that apply it are running now)."""
+    _print_banner(url)
+    task = asyncio.get_running_loop().create_task(_install_demo(store, url))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _install_demo(store: Any, url: str) -> None:
+    from app.salla import demo
+
+    first_time = await demo.install_demo_store(store, url)
+    for _ in range(600):  # the owner's account appears once the worker has applied app.store.authorize
+        if await demo.demo_owner_exists():
+            break
+        await asyncio.sleep(0.1)
+    await demo.give_demo_owner_a_password()
+    verb = "installed" if first_time else "re-authorised"
+    click.echo(
+        f"  Demo Salla store {verb}: log in at {url}/login as {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}\n"
+        "  (its customers, products and orders are being copied in from the Salla sandbox)\n"
+    )
 
 
 @main.command()

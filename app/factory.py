@@ -42,6 +42,7 @@ from app.lib.sessions import LazySessionConfig
 from app.ops.metrics import register_metrics
 from app.ops.routes import ProbesController
 from app.registry import database as registry
+from app.salla.routes import SALLA_ROUTES
 from app.settings import PROJECT_ROOT, Settings
 from app.site.routes import landing_page, switch_language
 from app.tenancy import runtime
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EXPORT_ROUTES,
             RECORD_ROUTES,
             DASHBOARD,
+            *SALLA_ROUTES,
             ProbesController,
             WosoolMetrics,
             create_static_files_router(

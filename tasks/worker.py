@@ -12,7 +12,7 @@ from saq import CronJob, Worker
 from app.registry import database as registry
 from app.settings import Settings
 from app.tenancy import runtime
-from tasks import heartbeat, imports, provisioning
+from tasks import heartbeat, imports, provisioning, salla_inbox, salla_sync
 from tasks.context import JobContext
 from tasks.queue import create_queue
 
@@ -49,12 +49,20 @@ def create_worker(settings: Settings, *, concurrency: int = 10, handle_signals: 
     return worker_class(
         queue,
         # Each job's timeout and retries are set where it is enqueued (app.tenancy.services for provisioning).
-        functions=[provisioning.provision_tenant, imports.run_import, imports.run_export],
+        functions=[
+            provisioning.provision_tenant,
+            imports.run_import,
+            imports.run_export,
+            *salla_inbox.FUNCTIONS,
+            *salla_sync.FUNCTIONS,
+        ],
         cron_jobs=[
             # A missed beat is harmless (the next comes 5 s later): one attempt, 4 s at most.
             CronJob(heartbeat.beat, cron=heartbeat.HEARTBEAT_CRON, timeout=4, retries=1, ttl=60),
             # Idempotent and repeated every minute: one attempt each time.
             CronJob(provisioning.sweep_tenants, cron="* * * * *", timeout=50, retries=1, ttl=300),
+            *salla_inbox.CRON_JOBS,
+            *salla_sync.CRON_JOBS,
         ],
         concurrency=concurrency,
         startup=startup,

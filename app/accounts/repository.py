@@ -27,6 +27,7 @@ __all__ = [
     "record_login",
     "save_response",
     "saved_response",
+    "set_password_hash",
     "set_role",
     "set_user_locale",
     "set_user_profile",
@@ -107,6 +108,10 @@ async def set_user_profile(user_id: uuid.UUID, *, name: str, locale: str) -> Use
 
 async def set_user_locale(user_id: uuid.UUID, locale: str) -> None:
     await User.update({User.locale: locale}).where(User.id == user_id)
+
+
+async def set_password_hash(user_id: uuid.UUID, password_hash: str) -> None:
+    await User.update({User.password_hash: password_hash}).where(User.id == user_id)
 
 
 async def record_login(user_id: uuid.UUID) -> None:

@@ -123,8 +123,17 @@ class LoginForm:
 
 
 @get("/login", name="login", include_in_schema=False, cache=False)
-async def login_page(next: FromQuery[str] = "") -> Template:
-    return Template("accounts/login.html", context={"form": LoginForm(next=_safe_next(next)), "error": ""})
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template:
+    return Template(
+        "accounts/login.html",
+        context={"form": LoginForm(next=_safe_next(next)), "error": "", "salla_sign_in": _salla_sign_in(request)},
+    )
+
+
+def _salla_sign_in(request: Request[Any, Any, Any]) -> bool:
+    """Store owners log in through Salla when the Salla app's credentials are configured."""
+    salla = request.app.state.settings.salla
+    return bool(salla.client_id and salla.client_secret)
 
 
 @post("/login", include_in_schema=False, request_max_body_size=8 * 1024)
@@ -169,11 +178,52 @@ async def account_page(request: Request[Any, Any, Any]) -> Template | Redirect:
     user_id = signed_in_user_id(request)
     if user_id is None:
         return Redirect(path="/login?next=/account")
+    return await _account_template(request, user_id)
+
+
+async def _account_template(
+    request: Request[Any, Any, Any], user_id: Any, *, errors: dict[str, str] | None = None, saved: bool = False
+) -> Template:
     memberships = await repository.memberships_of_user(user_id)
+    user = await repository.user_by_id(user_id)
     return Template(
         "accounts/account.html",
-        context={"memberships": memberships, "email": request.session.get(SESSION_EMAIL, "")},
+        context={
+            "memberships": memberships,
+            "email": request.session.get(SESSION_EMAIL, ""),
+            "has_password": bool(user and user.password_hash),
+            "password_errors": errors or {},
+            "password_saved": saved,
+        },
+        status_code=422 if errors else 200,
     )
+
+
+@dataclass
+class PasswordForm:
+    new_password: str = ""
+    current_password: str = ""
+
+
+@post("/account/password", include_in_schema=False, request_max_body_size=8 * 1024)
+async def change_password(request: Request[Any, Any, Any], data: URLEncodedBody[PasswordForm]) -> Template | Redirect:
+    """Set a first password (an account made by a Salla install has none) or change it."""
+    user_id = signed_in_user_id(request)
+    if user_id is None:
+        return Redirect(path="/login?next=/account")
+    try:
+        await services.set_password(user_id, new_password=data.new_password, current_password=data.current_password)
+    except InvalidInput as problem:
+        with use_language(locale_for(request).code):
+            errors = {field: _password_problem(field) for field in problem.errors}
+        return await _account_template(request, user_id, errors=errors)
+    return await _account_template(request, user_id, saved=True)
+
+
+def _password_problem(field: str) -> str:
+    if field == "current_password":
+        return gettext("That is not your current password.")
+    return gettext("Choose a password of at least 10 characters that is not easy to guess.")
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
@@ -195,4 +245,5 @@ ACCOUNT_ROUTES = [
     login,
     logout,
     account_page,
+    change_password,
 ]

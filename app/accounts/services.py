@@ -44,11 +44,13 @@ __all__ = [
     "add_member",
     "change_role",
     "check_language",
+    "ensure_owner",
     "language_at_sign_in",
     "members_of",
     "register_organization",
     "remember_language",
     "remove_member",
+    "set_password",
     "sign_in",
     "update_profile",
     "user_profile",
@@ -386,3 +388,46 @@ async def language_at_sign_in(user: UserRecord, browser_language: str) -> str:
     language = browser_language if browser_language in LANGUAGES else "en"
     await repository.set_user_locale(user.id, language)
     return language
+
+
+async def ensure_owner(tenant: TenantRecord, *, email: str, name: str, actor: str) -> UserRecord:
+    """Make the person with ``email`` an owner of ``tenant``: their account is created (with no password: they
+    sign in through the store, then may set one) when they have none. Safe to repeat."""
+    clean_email = normalize_email(email)
+    user = await repository.user_by_email(clean_email)
+    if user is None:
+        try:
+            user = await repository.insert_user(email=clean_email, name=_tolerant_name(name), password_hash="")
+        except EmailTaken:  # created by a concurrent call a moment ago
+            user = await repository.user_by_email(clean_email)
+            assert user is not None
+    member = await repository.membership(user.id, tenant.id)
+    if member is None:
+        with contextlib.suppress(asyncpg.UniqueViolationError):
+            await repository.insert_membership(user_id=user.id, tenant_id=tenant.id, role="owner")
+            await audit.record(actor, "member.added", tenant_slug=tenant.slug, email=clean_email, role="owner")
+    elif member.role != "owner":
+        await repository.set_role(member.id, "owner")
+    return user
+
+
+async def set_password(user_id: uuid.UUID, *, new_password: str, current_password: str = "") -> None:
+    """Change a password; a person who has none yet (an account made by a store install) sets one without."""
+    user = await repository.user_by_id(user_id)
+    if user is None:
+        raise InvalidCredentials()
+    if user.password_hash and not await verify_password_off_loop(user.password_hash, current_password):
+        raise InvalidInput({"current_password": "is not your current password"})
+    try:
+        check_password_rules(new_password, email=user.email)
+    except WeakPassword as problem:
+        raise InvalidInput({"new_password": str(problem)}) from None
+    await repository.set_password_hash(user_id, await hash_password_off_loop(new_password))
+
+
+def _tolerant_name(name: str) -> str:
+    """A name from elsewhere (a Salla store's owner): kept when it is acceptable, dropped when it is not."""
+    try:
+        return _clean_name(name)
+    except InvalidInput:
+        return ""

@@ -22,7 +22,9 @@ __all__ = ["configure_logging", "structlog_config"]
 def _renderer(settings: Settings) -> Any:
     if settings.log_json:
         return structlog.processors.JSONRenderer()
-    return structlog.dev.ConsoleRenderer(colors=False)
+    # Plain tracebacks: the default (rich, when installed) prints every frame's local variables, and those hold
+    # secrets in clear (Salla tokens, database passwords) while they are in use.
+    return structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
 
 
 def _shared_processors() -> list[Any]:

@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from app.accounts.tables import ApiKey, IdempotentResponse, Membership, User
 from app.admin.tables import AuditEntry
 from app.ops.tables import WorkerHeartbeat
+from app.salla.tables import SallaStore, SallaSync, SallaWebhook
 from app.settings import PROJECT_ROOT
 from app.tenancy.tables import DatabaseServer, Tenant
 
@@ -22,6 +23,9 @@ APP_CONFIG = AppConfig(
         IdempotentResponse,
         ApiKey,
         AuditEntry,
+        SallaStore,
+        SallaWebhook,
+        SallaSync,
     ],
     migration_dependencies=[],
     commands=[],

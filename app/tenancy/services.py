@@ -31,11 +31,14 @@ __all__ = [
     "delete_tenant",
     "find_tenant",
     "new_tenant",
+    "new_tenant_with_free_slug",
     "purge_due_tenants",
     "reencrypt_secrets",
     "request_provisioning",
     "resume_tenant",
     "server_admin_dsn",
+    "set_plan",
+    "slug_from",
     "suspend_tenant",
     "tenant_by_id",
     "tenant_changed",
@@ -93,6 +96,34 @@ async def new_tenant(*, name: str, slug: str, settings: Settings) -> TenantRecor
         server_id=server.id,
         role_password_encrypted=password,
     )
+
+
+def slug_from(text: str, *, fallback: str) -> str:
+    """A valid slug made from a store's username or name: lower case, other characters become hyphens;
+    ``fallback`` (itself a valid slug) when little is left (an Arabic-only name, say)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = re.sub(r"^[^a-z]+", "", slug)[:34].rstrip("-")
+    if len(slug) < 3 or slug in RESERVED_SLUGS:
+        return fallback
+    return slug
+
+
+async def new_tenant_with_free_slug(*, name: str, slug: str, settings: Settings) -> TenantRecord:
+    """`new_tenant` with ``slug``, or ``slug-2``, ``slug-3``... when it is taken."""
+    for attempt in range(1, 50):
+        candidate = slug if attempt == 1 else f"{slug}-{attempt}"
+        try:
+            return await new_tenant(name=name, slug=candidate, settings=settings)
+        except repository.SlugTaken:
+            continue
+    return await new_tenant(name=name, slug=f"{slug}-{secrets.token_hex(3)}", settings=settings)
+
+
+async def set_plan(redis: Redis, tenant_id: uuid.UUID, plan: str) -> None:
+    """The tenant's plan, as its store's subscription says."""
+    updated = await repository.update_tenant(tenant_id, plan=plan[:50])
+    if updated is not None:
+        await tenant_changed(redis, updated.slug)
 
 
 async def request_provisioning(queue: Queue, tenant_id: uuid.UUID) -> None:

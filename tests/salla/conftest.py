@@ -6,6 +6,7 @@ pointed at it.
 - ``sandbox_url``: that sandbox served by uvicorn in the test's event loop (``http://127.0.0.1:PORT``).
 - ``salla_settings``: the ``settings`` fixture with ``salla`` pointed at the sandbox (client id/secret, webhook
   secret and strategy, accounts and API URLs). Tests that need the app use ``create_app(salla_settings)``.
+- ``salla_app``: the Wosool app in this process with ``salla_settings`` (an httpx client on it).
 - ``sandbox_api``: an httpx client on the sandbox's Admin API with a fresh access token of merchant 1234.
 
 `Receiver` is a webhook endpoint in the test's process: ``sandbox.install(..., transport=httpx.ASGITransport(
@@ -21,8 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.factory import create_app
 from app.salla.sandbox import Sandbox, serve_sandbox
 from app.settings import Settings
+from tests.conftest import app_client
 
 SANDBOX_MERCHANT = 1234
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -87,6 +90,13 @@ async def sandbox_url(sandbox: Sandbox) -> AsyncIterator[str]:
 @pytest.fixture
 def salla_settings(settings: Settings, sandbox: Sandbox, sandbox_url: str) -> Settings:
     return dataclasses.replace(settings, salla=sandbox.salla_settings(sandbox_url, settings.salla))
+
+
+@pytest.fixture
+async def salla_app(salla_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The Wosool app (in this process) with the Salla settings pointed at the sandbox."""
+    async with app_client(create_app(salla_settings)) as http:
+        yield http
 
 
 @pytest.fixture
