@@ -11,7 +11,7 @@ from app.salla import inbox
 from app.salla.events import EventContext
 from tasks.context import JobContext
 
-__all__ = ["CRON_JOBS", "FUNCTIONS", "HandlerFailed", "apply_salla_webhook", "sweep_salla_inbox"]
+__all__ = ["CRON_JOBS", "FUNCTIONS", "HandlerFailed", "apply_salla_webhook", "purge_salla_inbox", "sweep_salla_inbox"]
 
 log = structlog.get_logger("wosool.tasks.salla_inbox")
 
@@ -39,9 +39,19 @@ async def sweep_salla_inbox(ctx: JobContext) -> int:
     return enqueued
 
 
+async def purge_salla_inbox(ctx: JobContext) -> int:
+    """Once a day: forget applied deliveries older than 30 days (they hold customers' personal data)."""
+    deleted = await inbox.purge_processed()
+    if deleted:
+        log.info("purged old salla webhooks", count=deleted)
+    return deleted
+
+
 FUNCTIONS: list[Any] = [apply_salla_webhook]
 CRON_JOBS: list[Any] = [
     # Idempotent and repeated every minute: one attempt each time; a batch of SWEEP_BATCH enqueues fits easily.
     # ttl=-1: the finished run is deleted, not kept with SETEX (deprecated in redis-py 8).
     CronJob(sweep_salla_inbox, cron="* * * * *", timeout=50, retries=1, ttl=-1),
+    # Daily at 03:23; a missed day is caught up by the next (it deletes everything old enough).
+    CronJob(purge_salla_inbox, cron="23 3 * * *", timeout=600, retries=1, ttl=-1),
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "apply",
     "inbox_counts",
     "list_webhooks",
+    "purge_processed",
     "receive",
     "recent_webhooks",
     "replay",
@@ -201,6 +202,21 @@ async def sweep(
     for inbox_id in await inbox_store.pending_received_before(moment, limit=limit):
         enqueued += await request_apply(queue, inbox_id)
     return enqueued
+
+
+PROCESSED_KEPT = timedelta(days=30)
+"""How long an applied delivery stays in the inbox: it holds customers' data, and Salla stops retrying a delivery
+within minutes, so after this its hash is no longer needed to recognise a repeat."""
+PURGE_BATCH = 10_000
+
+
+async def purge_processed(*, now: datetime | None = None) -> int:
+    """Delete applied and ignored deliveries older than `PROCESSED_KEPT`, a batch at a time; returns how many."""
+    moment = (now or datetime.now(UTC)) - PROCESSED_KEPT
+    total = 0
+    while deleted := await inbox_store.delete_processed_before(moment, limit=PURGE_BATCH):
+        total += deleted
+    return total
 
 
 async def replay(queue: Queue, inbox_id: int, *, actor: str) -> WebhookSummary | None:

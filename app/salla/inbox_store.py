@@ -27,6 +27,7 @@ __all__ = [
     "WebhookSummary",
     "claim",
     "count_by_status",
+    "delete_processed_before",
     "insert_delivery",
     "list_webhooks",
     "pending_received_before",
@@ -326,6 +327,25 @@ async def pending_received_before(moment: datetime, *, limit: int) -> list[int]:
         limit,
     )
     return [row["id"] for row in rows]
+
+
+async def delete_processed_before(moment: datetime, *, limit: int) -> int:
+    """Delete up to ``limit`` applied or ignored deliveries received before ``moment`` (failed and pending ones stay
+    for operators and the sweeper); returns how many."""
+    deleted = await _pool().fetchval(
+        """
+        WITH old AS (
+            SELECT id FROM salla_webhooks
+            WHERE status IN ('done', 'ignored') AND received_at < $1
+            ORDER BY received_at
+            LIMIT $2
+        ), gone AS (DELETE FROM salla_webhooks WHERE id IN (SELECT id FROM old) RETURNING 1)
+        SELECT count(*) FROM gone
+        """,
+        moment,
+        limit,
+    )
+    return int(deleted)
 
 
 async def reset_for_replay(inbox_id: int) -> tuple[WebhookSummary, str] | None:

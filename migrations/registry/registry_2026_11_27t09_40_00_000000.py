@@ -61,6 +61,9 @@ _STATEMENTS = [
     "CREATE INDEX salla_webhooks_event ON salla_webhooks (event)",
     "CREATE INDEX salla_webhooks_merchant ON salla_webhooks (merchant_id, received_at DESC)",
     "CREATE INDEX salla_webhooks_pending ON salla_webhooks (received_at) WHERE status = 'pending'",
+    # operators list failed deliveries; the daily purge deletes applied ones older than 30 days
+    "CREATE INDEX salla_webhooks_failed ON salla_webhooks (id DESC) WHERE status = 'failed'",
+    "CREATE INDEX salla_webhooks_processed ON salla_webhooks (received_at) WHERE status IN ('done', 'ignored')",
     """
     CREATE TABLE salla_syncs (
         id bigserial PRIMARY KEY,
