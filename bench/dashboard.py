@@ -418,10 +418,10 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
         f"warm-up + {arguments.seconds:g} s per target, {arguments.rounds} rounds; medians of the rounds"
     )
     print(
-        "| page | requests/s | p50 | p95 | ratio to the bare page | web process CPU per request "
+        "| page | requests/s | p50 | p95 | clients / requests/s | ratio to the bare page | web process CPU per request "
         "| targets (ratio >= 0.4, p95 < 50 ms) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     labels = {
         "bare": "bare Litestar page, 50 static rows (Jinja)",
         "list": f"customers list `/t/{{slug}}/o/people` ({arguments.people:,} people)",
@@ -437,8 +437,10 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
         ratio = statistics.median(ratios) if ratios else float("nan")
         cpu = statistics.median(figures[name].cpu_ms for figures in rounds)
         verdict = "" if name == "bare" else ("met" if ratio >= RATIO_TARGET and p95 < P95_TARGET_MS else "MISSED")
+        waiting = arguments.clients / rps * 1000 if rps else float("nan")  # Little's law: the mean latency
         print(
-            f"| {labels[name]} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {ratio:.2f}x | {cpu:.2f} ms | {verdict} |"
+            f"| {labels[name]} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {waiting:.1f} ms | {ratio:.2f}x "
+            f"| {cpu:.2f} ms | {verdict} |"
         )
     errors = sum(figures[name].errors for figures in rounds for name in names)
     print(f"non-200 answers: {errors}")

@@ -30,8 +30,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import pass_context
+from jinja2 import Template, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app.lib.locale import DEFAULT, SUPPORTED, locale_for
 from app.settings import PROJECT_ROOT
@@ -116,7 +117,13 @@ def lazy(message: str) -> str:
 
 
 def babel_locale(language: str) -> BabelLocale:
-    return BabelLocale.parse(_BABEL_LOCALES.get(language, "en"))
+    return _babel_locale(_BABEL_LOCALES.get(language, "en"))
+
+
+@cache
+def _babel_locale(identifier: str) -> BabelLocale:
+    """Parsed once: parsing looks the locale's data up on disk."""
+    return BabelLocale.parse(identifier)
 
 
 def format_number(value: int | float | Decimal | None, language: str, *, decimals: int | None = None) -> str:
@@ -168,6 +175,18 @@ def format_datetime(
 
 
 # Jinja: the request decides the language of a page.
+#
+# Templates call ``_()`` dozens of times a page. Jinja's own newstyle callables take the template context, and
+# Jinja copies the whole context for each such call made where a loop or block has set a variable. So the page's
+# language (and whether it autoescapes) is set aside once when a template starts rendering (`_PageTemplate`),
+# ``_()`` reads it from there, and a message without variables (most of them) is translated, marked safe and
+# formatted once per language, then looked up.
+
+_TEMPLATE_CACHE_LIMIT = 5000
+"""Most messages remembered per language (templates have a few hundred; ``_(variable)`` must not grow it forever)."""
+_template_texts: dict[tuple[str, bool], dict[str, str]] = {}
+_rendering: ContextVar[tuple[str, bool] | None] = ContextVar("wosool_rendering", default=None)
+"""(language, autoescape) of the template being rendered."""
 
 
 def _page_language(context: Context) -> str:
@@ -175,14 +194,60 @@ def _page_language(context: Context) -> str:
     return locale_for(request).code if request is not None else _language.get()
 
 
-@pass_context
-def _jinja_gettext(context: Context, message: str) -> str:
-    return translations(_page_language(context)).gettext(message)
+class _PageTemplate(Template):
+    """A template that sets its page's language aside while it renders (templates it includes render inside), and
+    lets go of what it rendered from at once: a macro a template defines refers back to the template's context,
+    which would otherwise leave every page it rendered to the cycle collector."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if self.environment.is_async:  # not ours; Jinja's own way
+            return super().render(*args, **kwargs)
+        values = dict(*args, **kwargs)
+        request = values.get("request")
+        language = locale_for(request).code if request is not None else _language.get()
+        autoescape = self.environment.autoescape
+        escaping = bool(autoescape(self.name) if callable(autoescape) else autoescape)
+        token = _rendering.set((language, escaping))
+        context = self.new_context(values)
+        try:
+            return str(self.environment.concat(self.root_render_func(context)))
+        except Exception:
+            self.environment.handle_exception()
+        finally:
+            _rendering.reset(token)
+            context.vars.clear()
+            context.exported_vars.clear()
 
 
-@pass_context
-def _jinja_ngettext(context: Context, singular: str, plural: str, count: int) -> str:
-    return translations(_page_language(context)).ngettext(singular, plural, count)
+def _rendering_now() -> tuple[str, bool]:
+    return _rendering.get() or (_language.get(), True)
+
+
+def _template_text(language: str, message: str, autoescape: bool) -> str:
+    """``_(message)`` without variables, as Jinja's newstyle gettext returns it (formatted with no variables)."""
+    texts = _template_texts.setdefault((language, autoescape), {})
+    text = texts.get(message)
+    if text is None:
+        translated = translations(language).gettext(message)
+        text = (Markup(translated) if autoescape else translated) % {}  # noqa: S704 - as Jinja's i18n: messages are ours
+        if len(texts) < _TEMPLATE_CACHE_LIMIT:
+            texts[message] = text
+    return text
+
+
+def _jinja_gettext(message: str, **variables: Any) -> str:
+    language, autoescape = _rendering_now()
+    if not variables:
+        return _template_text(language, message, autoescape)
+    translated = translations(language).gettext(message)
+    return (Markup(translated) if autoescape else translated) % variables  # noqa: S704 - variables are escaped
+
+
+def _jinja_ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
+    language, autoescape = _rendering_now()
+    variables.setdefault("num", count)
+    translated = translations(language).ngettext(singular, plural, count)
+    return (Markup(translated) if autoescape else translated) % variables  # noqa: S704
 
 
 @pass_context
@@ -206,8 +271,11 @@ def _datetime_filter(context: Context, value: Any, style: str = "medium") -> str
 
 
 def install(environment: Any) -> None:
-    """Add ``_``/``gettext``/``ngettext`` (Jinja's i18n extension, new style: ``_("%(n)s left", n=3)`` escapes
-    its variables) and the ``number``, ``money``, ``date`` and ``datetime`` filters."""
-    environment.add_extension("jinja2.ext.i18n")
+    """Add ``_``/``gettext``/``ngettext`` (newstyle, as Jinja's i18n extension has them: ``_("%(n)s left", n=3)``
+    escapes its variables) and the ``number``, ``money``, ``date`` and ``datetime`` filters. Call it before any
+    template is loaded (templates are made of `_PageTemplate`)."""
+    environment.template_class = _PageTemplate
+    environment.add_extension("jinja2.ext.i18n")  # for {% trans %} blocks; they call the callables below
     environment.install_gettext_callables(_jinja_gettext, _jinja_ngettext, newstyle=True)
+    environment.globals.update(_=_jinja_gettext, gettext=_jinja_gettext, ngettext=_jinja_ngettext)
     environment.filters.update(number=_number_filter, money=_money_filter, date=_date_filter, datetime=_datetime_filter)

@@ -1,5 +1,6 @@
-// Dashboard: table (templates/crm/list.html). Row selection for the bulk bar, the filter builder's rows, and focus
-// after another page of rows is swapped in. Inline editing is plain htmx on each cell (data-field-slot).
+// Dashboard: table (templates/crm/list.html). Row selection for the bulk bar, the filter builder's rows, focus
+// after another page of rows is swapped in, and inline editing: a cell (data-field-slot) asks for its edit form
+// with htmx on "edit-field", fired here on a double-click or Enter in the cell, outside its form.
 (function () {
   "use strict";
 
@@ -95,6 +96,17 @@
         fitFilterRow(row);
       }
     }
+  });
+
+  function editCell(event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target || target.closest("form")) return;
+    var cell = target.closest("td[data-field-slot]");
+    if (cell) htmx.trigger(cell, "edit-field");
+  }
+  document.addEventListener("dblclick", editCell);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") editCell(event);
   });
 
   htmx.onLoad(function (root) {

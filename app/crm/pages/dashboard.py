@@ -13,17 +13,22 @@ from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
+from markupsafe import Markup
 
 from app.accounts.access import TenantAccess
 from app.accounts.repository import MemberRecord
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.records import Actor
 from app.crm.services import catalogue_of, crm_connection
-from app.lib.i18n import DEFAULT_TIMEZONE, activate
+from app.lib.i18n import DEFAULT_TIMEZONE, activate, use_language
 from app.lib.locale import locale_for
 from app.tenancy.repository import TenantRecord
 
 __all__ = ["Dashboard", "open_dashboard", "toast"]
+
+_FRAGMENTS_LIMIT = 1000
+_fragments: dict[tuple[str, str, str], Markup] = {}
+"""Rendered `Dashboard.fragment`s by (template, tenant slug, language): templates only change with a release."""
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
 _HIDDEN_OBJECTS = frozenset({"order_items"})
@@ -63,6 +68,22 @@ class Dashboard:
 
     def sidebar_objects(self) -> list[ObjectDefinition]:
         return [obj for name, obj in self.catalogue.objects.items() if name not in _HIDDEN_OBJECTS]
+
+    def fragment(self, template: str) -> Markup:
+        """A part of the frame that depends on nothing but the tenant's slug and the language (the search palette),
+        rendered once per process."""
+        key = (template, self.tenant.slug, self.language)
+        html = _fragments.get(key)
+        if html is None:
+            engine = self.request.app.template_engine
+            assert engine is not None, "the app renders templates"
+            with use_language(self.language):
+                rendered = engine.engine.get_template(template).render(tenant=self.tenant)
+            html = Markup(rendered)  # noqa: S704 - rendered by an autoescaping template
+            if len(_fragments) >= _FRAGMENTS_LIMIT:
+                _fragments.clear()
+            _fragments[key] = html
+        return html
 
     def page(self, template: str, status_code: int = 200, **context: Any) -> Template:
         return Template(
