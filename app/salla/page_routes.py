@@ -24,6 +24,13 @@ async def salla_page(dashboard: NamedDependency[Dashboard]) -> Template:
     return dashboard.page("salla/page.html", overview=store_overview)
 
 
+@get("/salla/card", name="salla-card", cache=False)
+async def home_card(dashboard: NamedDependency[Dashboard]) -> Template:
+    """The home page's Salla card (loaded after the page)."""
+    store_overview = await overview.overview_of(dashboard.tenant.id, with_webhooks=False)
+    return dashboard.page("salla/_home_card.html", overview=store_overview)
+
+
 @post("/salla/sync", name="salla-sync-now")
 async def sync_now(dashboard: NamedDependency[Dashboard]) -> Template:
     require_manager(dashboard)
@@ -39,7 +46,7 @@ async def sync_now(dashboard: NamedDependency[Dashboard]) -> Template:
 
 SALLA_PAGE = Router(
     path="/t/{slug:str}",
-    route_handlers=[salla_page, sync_now],
+    route_handlers=[salla_page, home_card, sync_now],
     dependencies={"access": Provide(tenant_access), "dashboard": Provide(open_dashboard)},
     include_in_schema=False,
 )

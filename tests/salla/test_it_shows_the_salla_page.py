@@ -39,6 +39,9 @@ async def test_it_shows_the_connection_and_an_empty_sync(
     assert "offline_access" in page.text  # the scopes Salla granted
     assert "No sync has run yet." in page.text
     assert "Sync now" in page.text
+    card = await salla_app.get("/t/noor/salla/card", headers={"HX-Request": "true"})
+    assert 'data-salla="connected"' in card.text
+    assert 'href="/t/noor/salla"' in page.text  # the sidebar's link
 
 
 async def test_sync_now_starts_a_sync_and_the_page_follows_it_to_the_end(

@@ -180,9 +180,11 @@ async def test_the_home_shows_the_figures_of_the_last_30_days(
     ]
     assert f'href="/t/acme/o/products/{seeded.ids["oud"]}"' in products
 
-    # Salla is not connected yet (the Salla integration replaces this card).
-    salla = html.split('data-salla="not-connected"', 1)[1].split("</section>", 1)[0]
-    assert "Not connected yet" in salla
+    # The Salla card loads after the page: no store is connected to this CRM.
+    assert 'hx-get="/t/acme/salla/card"' in html
+    card = (await client.get("/t/acme/salla/card", headers={"HX-Request": "true"})).text
+    assert 'data-salla="not-connected"' in card
+    assert "Not connected yet" in card
 
     # What the page shows is what the engine computes from the stored records.
     async with crm_connection(world.acme, settings) as connection:
