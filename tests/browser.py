@@ -59,6 +59,10 @@ def watch_page(page: Page) -> PageProblems:
         problems.messages.append(f"page error: {error}")
 
     def on_request_failed(request: Request) -> None:
+        # A GET the browser itself gave up because the person moved on (a poll or a lazy count still in flight when
+        # the next page loads) is not a failure of the page; anything else is.
+        if request.method == "GET" and request.failure == "net::ERR_ABORTED":
+            return
         problems.messages.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
     def on_response(response: Response) -> None:
