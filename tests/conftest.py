@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -27,17 +27,19 @@ from app.accounts import passwords
 from app.factory import create_app
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
-from app.tenancy import runtime
+from app.tenancy import provisioning, runtime
 from app.tenancy.migrate import migrate_everything
 from app.tenancy.repository import TenantRecord
 from tasks.queue import create_queue
 from tests.browser import CHROMIUM_FLAGS, PageProblems, chromium_path, watch_page
-from tests.people import add_member, create_organization
+from tests.people import add_member, register_organization
+from tests.processes import Spares
 from tests.services import (
+    DatabaseJanitor,
+    RegistryStock,
     TestServers,
     create_database,
     drop_database,
-    drop_tenant_databases,
     start_test_servers,
     unique_name,
 )
@@ -48,6 +50,39 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 # Cheap argon2id costs in this process (each test signs people up and in); processes the tests start
 # (`wosool serve`, `wosool worker`) keep the real costs, and hashes of either kind verify everywhere.
 passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# What a test costs, roughly, by what it sets up (seconds on a quiet machine).
+_SLOW_TEST_COST = 10.0
+_FIXTURE_COSTS = {"live_server": 4.0, "live_worker": 2.0, "browser": 1.0, "world": 0.4, "settings": 0.2}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Test files in the order pytest-xdist should hand them out (``--dist loadfile``): the costly ones first, so
+    the workers end on short files and finish together; files that drive a browser alternating with files that
+    do not, so two browsers (each with a server, a worker and Chromium) seldom compete for the two cores."""
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+
+    def cost(path: Path) -> float:
+        return sum(_expected_cost(item) for item in files[path])
+
+    def drives_a_browser(path: Path) -> bool:
+        return any("browser" in getattr(item, "fixturenames", ()) for item in files[path])
+
+    by_cost = sorted(files, key=cost, reverse=True)
+    browsing = [path for path in by_cost if drives_a_browser(path)]
+    others = [path for path in by_cost if not drives_a_browser(path)]
+    order = [path for pair in itertools.zip_longest(browsing, others) for path in pair if path is not None]
+    items[:] = [item for path in order for item in files[path]]
+
+
+def _expected_cost(item: pytest.Item) -> float:
+    if item.get_closest_marker("slow"):
+        return _SLOW_TEST_COST
+    fixtures = getattr(item, "fixturenames", ())
+    return sum(cost for name, cost in _FIXTURE_COSTS.items() if name in fixtures) or 0.01
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +98,16 @@ def servers() -> Iterator[TestServers]:
 
 
 @pytest.fixture(scope="session")
+def janitor(servers: TestServers) -> Iterator[DatabaseJanitor]:
+    """Drops the databases of finished tests in the background (see `DatabaseJanitor`)."""
+    found = DatabaseJanitor(servers.server_url)
+    yield found
+    problems = found.close()
+    if problems:
+        pytest.fail("could not drop the databases of finished tests:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
 async def registry_template(servers: TestServers) -> AsyncIterator[str]:
     """A registry database migrated once, with its server's tenant template database; each test gets a
     copy of the registry (CREATE DATABASE ... TEMPLATE) and shares the tenant template."""
@@ -75,11 +120,24 @@ async def registry_template(servers: TestServers) -> AsyncIterator[str]:
     await drop_database(servers.server_url, f"{name}_template")
 
 
+@pytest.fixture(scope="session")
+def registry_stock(servers: TestServers, registry_template: str, janitor: DatabaseJanitor) -> Iterator[RegistryStock]:
+    """Copies of the registry template made ahead of the tests that take them."""
+    stock = RegistryStock(servers.server_url, registry_template)
+    yield stock
+    for name in stock.close():
+        janitor.drop_later(name)
+
+
 @pytest.fixture
-async def settings(servers: TestServers, registry_template: str, tmp_path: Path) -> AsyncIterator[Settings]:
+async def settings(
+    servers: TestServers,
+    registry_stock: RegistryStock,
+    janitor: DatabaseJanitor,
+    tmp_path: Path,
+) -> AsyncIterator[Settings]:
     """Settings for one test: its own registry database and an empty Redis database."""
-    name = unique_name("wosool_test")
-    await create_database(servers.server_url, name, template=registry_template)
+    name = registry_stock.take()
     redis = Redis.from_url(servers.redis_url)
     await redis.flushdb()
     await redis.aclose()
@@ -93,8 +151,7 @@ async def settings(servers: TestServers, registry_template: str, tmp_path: Path)
     yield test_settings
     await registry.close_pool(everyone=True)
     await runtime.close_pools()
-    await drop_tenant_databases(servers.server_url, test_settings.database_url)
-    await drop_database(servers.server_url, name)
+    janitor.drop_later(name)  # with its tenants' databases and roles
 
 
 @pytest.fixture
@@ -184,46 +241,56 @@ def wait_for(
             last = f"{response.status_code}: {response.text[:500]}"
         except httpx.HTTPError as error:
             last = repr(error)
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"{url} did not answer {status} within {timeout} s; last: {last}")
 
 
-def _start(settings: Settings, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    with log_path.open("w") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app", *args],
-            env=wosool_env(
-                DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url, WOSOOL_QUEUE=settings.queue_name
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+@pytest.fixture(scope="session")
+def spares() -> Iterator[Spares]:
+    """Wosool processes importing a test ahead (see tests/processes.py)."""
+    found = Spares(env=wosool_env())
+    yield found
+    found.close()
+
+
+def _start(spares: Spares, settings: Settings, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``python -m app <args>`` against this test's databases and queue."""
+    env = wosool_env(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url, WOSOOL_QUEUE=settings.queue_name)
+    return spares.run(list(args), env, log_path)
 
 
 @pytest.fixture
-def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
+def live_server(
+    settings: Settings, spares: Spares, janitor: DatabaseJanitor, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """``wosool serve`` as a real process on a free port, against this test's databases."""
     port = free_port()
     log_path = tmp_path / "serve.log"
-    process = _start(settings, log_path, "serve", "--port", str(port))
+    process = _start(spares, settings, log_path, "serve", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:
+        if "world" in request.fixturenames:
+            request.getfixturevalue("world")  # while the server starts
         wait_for(f"{url}/api/health", process=process, log_path=log_path, timeout=30)
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        janitor.drop_after_exit(process)
+        spares.refill()
 
 
 @pytest.fixture
-def live_worker(settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def live_worker(
+    settings: Settings, spares: Spares, janitor: DatabaseJanitor, tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """``wosool worker`` as a real process, against this test's databases and queue."""
-    process = _start(settings, tmp_path / "worker.log", "worker", "--concurrency", "4")
+    process = _start(spares, settings, tmp_path / "worker.log", "worker", "--concurrency", "4")
     try:
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # SAQ takes its 2 s grace period to stop; nobody needs to wait for it here
+        janitor.drop_after_exit(process)
+        spares.refill()
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +346,12 @@ class World:
 
 @pytest.fixture
 async def world(settings: Settings, redis: Redis, queue: Queue) -> World:
-    acme = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
+    """Registered one after the other (rows in the order alice, bob, charlie; acme, noor), then both tenants
+    provisioned at once: most of provisioning is waiting for PostgreSQL to copy the template database."""
+    acme = await register_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
     await add_member(acme, "bob@example.com")
-    noor = await create_organization(settings, redis, queue, slug="noor", owner="charlie@example.com")
+    noor = await register_organization(settings, redis, queue, slug="noor", owner="charlie@example.com")
+    acme, noor = await asyncio.gather(
+        provisioning.provision(acme.id, settings, redis), provisioning.provision(noor.id, settings, redis)
+    )
     return World(acme=acme, noor=noor)

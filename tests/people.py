@@ -16,7 +16,7 @@ from app.settings import Settings
 from app.tenancy import provisioning
 from app.tenancy.repository import TenantRecord
 
-__all__ = ["PASSWORD", "Person", "create_organization", "sign_in"]
+__all__ = ["PASSWORD", "Person", "add_member", "create_organization", "register_organization", "sign_in"]
 
 PASSWORD = "correct horse battery"
 
@@ -31,6 +31,14 @@ async def create_organization(
     settings: Settings, redis: Redis, queue: Queue, *, slug: str, owner: str, name: str = ""
 ) -> TenantRecord:
     """Register and provision a tenant owned by ``owner`` (an e-mail address)."""
+    registered = await register_organization(settings, redis, queue, slug=slug, owner=owner, name=name)
+    return await provisioning.provision(registered.id, settings, redis)
+
+
+async def register_organization(
+    settings: Settings, redis: Redis, queue: Queue, *, slug: str, owner: str, name: str = ""
+) -> TenantRecord:
+    """Register a tenant owned by ``owner`` (an e-mail address); `provisioning.provision` makes it usable."""
     registered = await services.register_organization(
         Registration(name=name or slug.title(), slug=slug, email=owner, password=PASSWORD),
         settings=settings,
@@ -38,7 +46,7 @@ async def create_organization(
         redis=redis,
     )
     assert registered.tenant is not None
-    return await provisioning.provision(registered.tenant.id, settings, redis)
+    return registered.tenant
 
 
 async def add_member(tenant: TenantRecord, email: str, role: str = "member") -> None:
