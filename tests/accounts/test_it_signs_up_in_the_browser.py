@@ -31,6 +31,7 @@ async def test_a_merchant_signs_up_waits_for_the_crm_and_lands_on_its_home(
     assert tenant is not None
     assert tenant.status == "active"
     assert await page.locator("h1").inner_text() == "Noor Perfumes"
+    await page.wait_for_load_state("networkidle")  # the home page's scripts, before the server stops
 
 
 @pytest.mark.browser
