@@ -2,7 +2,7 @@
 Litestar page rendering 50 static rows through a Jinja template, measured side by side in one run.
 
     python -m bench.dashboard [--people 100000] [--seconds 10] [--warmup 3] [--rounds 3] [--clients 32]
-                              [--processes 2] [--only bare,list,record,search]
+                              [--processes 2] [--only bare,list,record,search] [--against CHECKOUT]
     python -m bench.dashboard --profile list [--requests 500]     # cProfile of one page, app in-process
 
 Both apps run as real uvicorn processes with the settings of `wosool serve` (one worker process, no access log,
@@ -12,7 +12,11 @@ is `bare_app()` below. Load: ``--clients`` concurrent clients (keep-alive httpx.
 over ``--processes`` client processes, each target for ``--warmup`` seconds unmeasured, then ``--seconds``
 measured; the four targets one after the other, and the whole sequence ``--rounds`` times. Prints requests/s,
 p50 and p95 per target (median of the rounds) and the throughput ratio to the bare page of the same round.
-Targets (docs/benchmarks.md): ratio >= 0.4 and p95 < 50 ms. Uses WOSOOL_BENCH_DATABASE_URL / WOSOOL_BENCH_REDIS_URL
+Targets (docs/benchmarks.md): ratio >= 0.4 and p95 < 50 ms.
+
+``--against CHECKOUT`` also serves another checkout of Wosool (say ``git worktree add /tmp/before HEAD~1``) on
+the same tenant, and measures each dashboard page on both, one right after the other: a before/after comparison
+that the machine's load moves equally (rows marked "before"). Uses WOSOOL_BENCH_DATABASE_URL / WOSOOL_BENCH_REDIS_URL
 and drops everything it made.
 """
 
@@ -268,9 +272,9 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float 
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start(args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     with log.open("w") as out:
-        return subprocess.Popen([sys.executable, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
 
 
 async def seed_people(connection: asyncpg.Connection, count: int) -> list[uuid.UUID]:
@@ -358,17 +362,42 @@ async def main(arguments: argparse.Namespace) -> None:
             _start(["-m", "app", "serve", "--port", str(web_port)], env, logs / "web.log"),
             _start(["-m", "bench.dashboard", "--serve-bare", str(bare_port)], env, logs / "bare.log"),
         ]
+        urls = targets(base, bare, record_ids)
         try:
             _wait(f"{base}/api/health", servers[0], logs / "web.log")
             _wait(f"{bare}/", servers[1], logs / "bare.log")
-            cookies = sign_in(base)
             pids = {name: servers[1 if name == "bare" else 0].pid for name in (*TARGETS, *EXTRA_TARGETS)}
-            report(arguments, targets(base, bare, record_ids), pids, chosen, cookies, machine_notes(postgres))
+            if arguments.against:
+                chosen = _serve_before(arguments.against, env, logs, servers, urls, pids, chosen, record_ids)
+            cookies = sign_in(base)
+            report(arguments, urls, pids, chosen, cookies, machine_notes(postgres))
         finally:
             for server in servers:
                 server.terminate()
             for server in servers:
                 server.wait(timeout=30)
+
+
+def _serve_before(
+    checkout: Path,
+    env: dict[str, str],
+    logs: Path,
+    servers: list[subprocess.Popen[bytes]],
+    urls: dict[str, tuple[str, list[str], dict[str, str]]],
+    pids: dict[str, int],
+    chosen: list[str],
+    record_ids: list[uuid.UUID],
+) -> list[str]:
+    """Serve ``checkout`` too (same tenant, same Redis: the member's session works on both) and return the targets
+    with each dashboard page followed by its "before" twin."""
+    port = _free_port()
+    before_env = {**env, "PYTHONPATH": str(checkout.resolve())}
+    servers.append(_start(["-m", "app", "serve", "--port", str(port)], before_env, logs / "before.log", checkout))
+    _wait(f"http://127.0.0.1:{port}/api/health", servers[-1], logs / "before.log")
+    for name, target in targets(f"http://127.0.0.1:{port}", "", record_ids).items():
+        urls[f"{name} (before)"] = target
+        pids[f"{name} (before)"] = servers[-1].pid
+    return [twin for name in chosen for twin in ([name] if name == "bare" else [name, f"{name} (before)"])]
 
 
 def report(
@@ -430,6 +459,8 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
         "frame": "light dashboard page `/t/{slug}/import` (the frame's floor)",
     }
     for name in names:
+        page = name.removesuffix(" (before)")
+        label = labels[page] + (", **before**" if name != page else "")
         rps = statistics.median(figures[name].rps for figures in rounds)
         p50 = statistics.median(figures[name].p50 for figures in rounds)
         p95 = statistics.median(figures[name].p95 for figures in rounds)
@@ -439,7 +470,7 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
         verdict = "" if name == "bare" else ("met" if ratio >= RATIO_TARGET and p95 < P95_TARGET_MS else "MISSED")
         waiting = arguments.clients / rps * 1000 if rps else float("nan")  # Little's law: the mean latency
         print(
-            f"| {labels[name]} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {waiting:.1f} ms | {ratio:.2f}x "
+            f"| {label} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {waiting:.1f} ms | {ratio:.2f}x "
             f"| {cpu:.2f} ms | {verdict} |"
         )
     errors = sum(figures[name].errors for figures in rounds for name in names)
@@ -505,6 +536,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="client processes sharing the clients")
     parser.add_argument("--only", default=",".join(TARGETS), help="comma list of bare,list,record,search,frame")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="also serve this checkout: before/after")
     parser.add_argument("--profile", choices=[*TARGETS[1:], *EXTRA_TARGETS], help="profile one page in-process instead")
     parser.add_argument("--requests", type=int, default=500, help="requests under the profiler")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)

@@ -12,6 +12,7 @@ import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.postgres import PostgresEngine
 
+from app.lib.pg import StatelessConnection
 from app.registry import piccolo_conf
 
 __all__ = ["bind", "close_pool", "engine", "migrate", "open_pool", "ping"]
@@ -41,7 +42,9 @@ async def open_pool(*, max_size: int = 10) -> None:
     global _pool_users
     _pool_users += 1
     if engine().pool is None:
-        await engine().start_connection_pool(min_size=0, max_size=max_size, command_timeout=30)
+        await engine().start_connection_pool(
+            min_size=0, max_size=max_size, command_timeout=30, connection_class=StatelessConnection
+        )
 
 
 async def close_pool(*, everyone: bool = False) -> None:

@@ -52,6 +52,8 @@ from typing import Any
 import asyncpg
 import structlog
 
+from app.lib.pg import StatelessConnection
+
 __all__ = ["PoolBudgetTimeout", "PoolSettings", "PoolStats", "TenantDatabase", "TenantPools"]
 
 log = structlog.get_logger("wosool.tenancy.pools")
@@ -179,7 +181,7 @@ _reservation: contextvars.ContextVar[_Reservation | None] = contextvars.ContextV
 )
 
 
-class _TenantConnection(asyncpg.Connection):
+class _TenantConnection(StatelessConnection):
     """A pool connection that knows its pool entry and since when it has been idle."""
 
     owner: _TenantPool | None = None
@@ -219,8 +221,8 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 
 
 async def _reset_on_release(connection: _TenantConnection) -> None:
-    """asyncpg ``reset`` hook: the default reset, then mark the connection idle. asyncpg puts it back in the
-    queue right after this returns, with no await in between."""
+    """asyncpg ``reset`` hook: the default reset (no query: see `StatelessConnection`), then mark the connection
+    idle. asyncpg puts it back in the queue right after this returns, with no await in between."""
     await connection.reset()
     connection.mark_idle()
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Litestar, Request, get
 from litestar.params import FromPath
 from redis.asyncio import Redis
 
+from app.lib.sessions import RENEWED_ON
 from tests.conftest import app_client
 
 
@@ -79,3 +82,41 @@ async def test_the_session_cookie_is_http_only_and_same_site(app: Litestar) -> N
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
+
+
+async def _stored_session(redis: Redis) -> tuple[bytes, dict[str, Any]]:
+    [key] = await _session_keys(redis)
+    raw = await redis.get(key)
+    assert raw is not None
+    return key, json.loads(raw)
+
+
+async def test_an_unchanged_session_is_read_not_written(app: Litestar, redis: Redis) -> None:
+    _register_session_routes(app)
+    async with app_client(app) as client:
+        remembered = await client.get("/remember/dave")
+        key, _ = await _stored_session(redis)
+        await redis.expire(key, 100)
+        recalled = await client.get("/recall")
+        ttl_after_reading = await redis.ttl(key)
+        changed = await client.get("/remember/erin")
+
+    assert "wosool_session=" in remembered.headers["set-cookie"]
+    assert recalled.text == "dave"
+    assert "set-cookie" not in recalled.headers  # nothing changed: no write, no cookie
+    assert ttl_after_reading > 13 * 24 * 3600  # reading slid the stored copy's expiry
+    assert "wosool_session=" in changed.headers["set-cookie"]
+    assert (await _stored_session(redis))[1]["value"] == "erin"
+
+
+async def test_an_unchanged_session_is_sent_again_the_next_day(app: Litestar, redis: Redis) -> None:
+    _register_session_routes(app)
+    async with app_client(app) as client:
+        await client.get("/remember/frank")
+        key, stored = await _stored_session(redis)
+        await redis.set(key, json.dumps({**stored, RENEWED_ON: "2026-01-01"}))
+        recalled = await client.get("/recall")
+
+    assert recalled.text == "frank"
+    assert "wosool_session=" in recalled.headers["set-cookie"]  # the cookie's 14 days start again
+    assert (await _stored_session(redis))[1][RENEWED_ON] == datetime.now(UTC).date().isoformat()
