@@ -155,6 +155,27 @@ async def test_it_reuses_a_tenant_pool_and_counts_hits_and_misses(tenants: Tenan
     await asyncio.wait_for(body(), 10)
 
 
+async def test_it_hands_out_a_used_connection_with_no_transaction_left_open(tenants: Tenants) -> None:
+    """Connections go back without asyncpg's reset query (`StatelessConnection`); a transaction someone left open
+    is still rolled back, and what it wrote is gone."""
+    tenant = tenants.all[0].as_tenant()
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=1)) as pools:
+            async with pools.connection(tenant) as connection:
+                await connection.execute("CREATE TABLE IF NOT EXISTS left_open (note text)")
+                pid = await connection.fetchval("SELECT pg_backend_pid()")
+                await connection.execute("BEGIN")
+                await connection.execute("INSERT INTO left_open VALUES ('never committed')")
+            async with pools.connection(tenant) as connection:
+                assert await connection.fetchval("SELECT pg_backend_pid()") == pid  # the same connection
+                assert not connection.is_in_transaction()
+                assert await connection.fetchval("SELECT count(*) FROM left_open") == 0
+                await connection.execute("DROP TABLE left_open")
+
+    await asyncio.wait_for(body(), 10)
+
+
 async def test_it_connects_as_the_tenant_role_which_cannot_reach_another_tenant(tenants: Tenants) -> None:
     a, b = tenants.all[0], tenants.all[1]
 
