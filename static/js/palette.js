@@ -152,6 +152,16 @@
     if (event.detail && event.detail.target && event.detail.target.id === "palette-results") refreshed();
   });
 
+  // Typed into a palette htmx had not wired up yet (the page swapped in by a boosted link a moment before): searched
+  // as soon as htmx has.
+  document.addEventListener("htmx:load", function (event) {
+    var field = input();
+    var loaded = event.detail && event.detail.elt;
+    if (field && field.value && loaded instanceof Element && loaded.contains(field) && window.htmx) {
+      window.htmx.trigger(field, "input");
+    }
+  });
+
   // Leaving the page with the palette open (a result opened, the page of all results): close it first, so the
   // page that arrives is not left under a modal.
   document.addEventListener("htmx:beforeRequest", function (event) {

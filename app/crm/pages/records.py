@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -231,27 +232,6 @@ async def _shown_fields(dashboard: Dashboard, obj: ObjectDefinition, record: Map
     return {f.name: _display(dashboard, f, record.get(f.name), titles) for f in obj.fields}
 
 
-def _task_form(dashboard: Dashboard, draft: dict[str, Any] | None = None) -> FormState | None:
-    tasks = dashboard.catalogue.get(TASKS)
-    if tasks is None:
-        return None
-    fields = [f for f in (tasks.field("title"), tasks.field("due_at"), tasks.field("status")) if f is not None]
-    base = draft_of_record(fields, None, dashboard.timezone)
-    if tasks.field("status") is not None and not base.get("status"):
-        base["status"] = "todo"
-    return _state(dashboard, tasks, {**base, **(draft or {})}, prefix="new-task")
-
-
-def _note_form(dashboard: Dashboard, draft: dict[str, Any] | None = None) -> FormState | None:
-    notes = dashboard.catalogue.get(NOTES)
-    if notes is None:
-        return None
-    fields = [f for f in (notes.field("title"), notes.field("body")) if f is not None]
-    return _state(
-        dashboard, notes, {**draft_of_record(fields, None, dashboard.timezone), **(draft or {})}, prefix="new-note"
-    )
-
-
 def _page_context(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any]) -> dict[str, Any]:
     record_url = dashboard.url("o", obj.name, record["id"])
     return {
@@ -282,8 +262,8 @@ async def record_page(
         notes=found.notes,
         tasks=found.tasks,
         timeline=await timeline_entries(dashboard, obj, record_id),
-        note_form=_note_form(dashboard),
-        task_form=_task_form(dashboard),
+        note_form=_new_form(dashboard, _NOTES),
+        task_form=_new_form(dashboard, _TASKS),
     )
 
 
@@ -486,16 +466,60 @@ async def relation_options(
     return dashboard.page("crm/_field_options.html", choices=choices, chosen=chosen)
 
 
-# --- notes -------------------------------------------------------------------------------------------------------
+# --- notes and tasks ---------------------------------------------------------------------------------------------
 
 
-def _note_fields(dashboard: Dashboard) -> tuple[ObjectDefinition, list[FieldDefinition]]:
-    notes = _linked_object(dashboard, NOTES)
-    return notes, [f for f in (notes.field("title"), notes.field("body")) if f is not None]
+@dataclass(frozen=True)
+class _Panel:
+    """Notes or tasks on a record page: the same add / show / edit / save cycle, each with its own object, fields,
+    templates and rules."""
+
+    object_name: str
+    field_names: tuple[str, ...]
+    kind: str
+    """``note`` or ``task``: the templates' names (``crm/_record_<kind>s.html``, ``_record_<kind>.html``,
+    ``_record_<kind>_edit.html``), their context keys and the forms' prefixes."""
+    view: Callable[[Dashboard, Mapping[str, Any]], Any]
+    needs_text: bool = False
+    """A note with nothing written in it is refused."""
+    starts_as_todo: bool = False
+    """A new task's status is ``todo`` unless the form says otherwise (and the status field has that option)."""
+
+    def object(self, dashboard: Dashboard) -> ObjectDefinition:
+        return dashboard.object(self.object_name)
+
+    def fields(self, obj: ObjectDefinition) -> list[FieldDefinition]:
+        return [found for name in self.field_names if (found := obj.field(name)) is not None]
+
+    def defaults(self, obj: ObjectDefinition) -> dict[str, Any]:
+        status = obj.field("status")
+        if self.starts_as_todo and status is not None and any(o.value == "todo" for o in status.options):
+            return {"status": "todo"}
+        return {}
 
 
-async def _notes_section(
+_NOTES = _Panel(NOTES, ("title", "body"), "note", note_view, needs_text=True)
+_TASKS = _Panel(TASKS, ("title", "due_at", "status"), "task", task_view, starts_as_todo=True)
+
+
+def _new_form(dashboard: Dashboard, panel: _Panel, draft: dict[str, Any] | None = None) -> FormState | None:
+    """The record page's empty "add a note/task" form (None when the tenant has no such object)."""
+    linked = dashboard.catalogue.get(panel.object_name)
+    if linked is None:
+        return None
+    base = draft_of_record(panel.fields(linked), None, dashboard.timezone)
+    for name, value in panel.defaults(linked).items():
+        base[name] = base.get(name) or value
+    return _state(dashboard, linked, {**base, **(draft or {})}, prefix=f"new-{panel.kind}")
+
+
+def _item_prefix(panel: _Panel, item_id: uuid.UUID) -> str:
+    return f"{panel.kind}-{item_id.hex[:12]}"
+
+
+async def _section(
     dashboard: Dashboard,
+    panel: _Panel,
     obj: ObjectDefinition,
     record: Mapping[str, Any],
     form: FormState | None,
@@ -503,12 +527,111 @@ async def _notes_section(
 ) -> Template:
     found = await panels(dashboard, obj, uuid.UUID(str(record["id"])))
     return dashboard.page(
-        "crm/_record_notes.html",
+        f"crm/_record_{panel.kind}s.html",
         status_code=status_code,
         **_page_context(dashboard, obj, record),
-        notes=found.notes,
-        note_form=form,
+        **{f"{panel.kind}s": getattr(found, f"{panel.kind}s"), f"{panel.kind}_form": form},
     )
+
+
+async def _item(
+    dashboard: Dashboard,
+    panel: _Panel,
+    obj: ObjectDefinition,
+    record: Mapping[str, Any],
+    item: Mapping[str, Any],
+    *,
+    editing: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
+    template = f"crm/_record_{panel.kind}_edit.html" if editing is not None else f"crm/_record_{panel.kind}.html"
+    return dashboard.page(
+        template,
+        status_code=status_code,
+        **_page_context(dashboard, obj, record),
+        **{panel.kind: panel.view(dashboard, item)},
+        form=editing,
+    )
+
+
+async def _form_problems(
+    dashboard: Dashboard, panel: _Panel, linked: ObjectDefinition, parsed: Parsed, *, partial: bool
+) -> dict[str, str]:
+    errors = await _problems(dashboard, linked, parsed, partial=partial)
+    if panel.needs_text and not errors and not any(value for value in parsed.data.values()):
+        errors = {"body": _("Write something first.")}
+    return errors
+
+
+async def _add_item(
+    request: Request[Any, Any, Any],
+    dashboard: Dashboard,
+    panel: _Panel,
+    object_name: str,
+    record_id: uuid.UUID,
+    added: str,
+) -> Response[Any]:
+    """Add a note/task to the record: its section re-rendered, with a fresh form, or with the form's errors (422)."""
+    obj = dashboard.object(object_name)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    linked = panel.object(dashboard)
+    parsed = parse_fields(panel.fields(linked), await request.form(), dashboard.timezone)
+    for name, value in panel.defaults(linked).items():
+        if parsed.data.get(name) is None:
+            parsed.data[name] = value
+    errors = await _form_problems(dashboard, panel, linked, parsed, partial=False)
+    if not errors:
+        try:
+            await add_linked(dashboard, obj, record_id, linked, parsed.data)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _new_form(dashboard, panel, parsed.draft)
+        assert state is not None
+        state.errors = errors
+        return await _section(dashboard, panel, obj, record, state, status_code=422)
+    return _changed(await _section(dashboard, panel, obj, record, _new_form(dashboard, panel)), added)
+
+
+async def _show_item(
+    dashboard: Dashboard, panel: _Panel, object_name: str, record_id: uuid.UUID, item_id: uuid.UUID, *, edit: bool
+) -> Template:
+    obj = dashboard.object(object_name)
+    linked = panel.object(dashboard)
+    item = await linked_record(dashboard, obj, record_id, linked, item_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    editing = None
+    if edit:
+        draft = draft_of_record(panel.fields(linked), item, dashboard.timezone)
+        editing = _state(dashboard, linked, draft, prefix=_item_prefix(panel, item_id))
+    return await _item(dashboard, panel, obj, record, item, editing=editing)
+
+
+async def _save_item(
+    request: Request[Any, Any, Any],
+    dashboard: Dashboard,
+    panel: _Panel,
+    object_name: str,
+    record_id: uuid.UUID,
+    item_id: uuid.UUID,
+    saved: str,
+) -> Response[Any]:
+    obj = dashboard.object(object_name)
+    linked = panel.object(dashboard)
+    item = await linked_record(dashboard, obj, record_id, linked, item_id)
+    record = await records.get_record(dashboard.connection, obj, record_id)
+    parsed = parse_fields(panel.fields(linked), await request.form(), dashboard.timezone)
+    errors = await _form_problems(dashboard, panel, linked, parsed, partial=True)
+    if not errors:
+        try:
+            item = await records.update_record(dashboard.connection, linked, item_id, parsed.data, dashboard.actor)
+        except RecordInvalid as invalid:
+            errors = _explained(invalid)
+    if errors:
+        state = _state(dashboard, linked, parsed.draft, prefix=_item_prefix(panel, item_id))
+        state.errors = errors
+        return await _item(dashboard, panel, obj, record, item, editing=state, status_code=422)
+    return toast(await _item(dashboard, panel, obj, record, item), saved)
 
 
 @post("/o/{object_name:str}/{record_id:uuid}/notes", name="record-note-add")
@@ -518,43 +641,7 @@ async def note_add(
     object_name: FromPath[str],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    obj = dashboard.object(object_name)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    notes, fields = _note_fields(dashboard)
-    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
-    errors = await _problems(dashboard, notes, parsed, partial=False)
-    if not errors and not any(value for value in parsed.data.values()):
-        errors = {"body": _("Write something first.")}
-    if not errors:
-        try:
-            await add_linked(dashboard, obj, record_id, notes, parsed.data)
-        except RecordInvalid as invalid:
-            errors = _explained(invalid)
-    if errors:
-        state = _note_form(dashboard, parsed.draft)
-        assert state is not None
-        state.errors = errors
-        return await _notes_section(dashboard, obj, record, state, status_code=422)
-    return _changed(await _notes_section(dashboard, obj, record, _note_form(dashboard)), _("Note added."))
-
-
-async def _note_item(
-    dashboard: Dashboard,
-    obj: ObjectDefinition,
-    record: Mapping[str, Any],
-    note: Mapping[str, Any],
-    *,
-    editing: FormState | None = None,
-    status_code: int = 200,
-) -> Template:
-    template = "crm/_record_note_edit.html" if editing is not None else "crm/_record_note.html"
-    return dashboard.page(
-        template,
-        status_code=status_code,
-        **_page_context(dashboard, obj, record),
-        note=note_view(dashboard, note),
-        form=editing,
-    )
+    return await _add_item(request, dashboard, _NOTES, object_name, record_id, _("Note added."))
 
 
 @get("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}", name="record-note", cache=False)
@@ -564,11 +651,7 @@ async def note_show(
     record_id: FromPath[uuid.UUID],
     note_id: FromPath[uuid.UUID],
 ) -> Template:
-    obj = dashboard.object(object_name)
-    notes, _fields = _note_fields(dashboard)
-    note = await linked_record(dashboard, obj, record_id, notes, note_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    return await _note_item(dashboard, obj, record, note)
+    return await _show_item(dashboard, _NOTES, object_name, record_id, note_id, edit=False)
 
 
 @get("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}/edit", name="record-note-edit", cache=False)
@@ -578,14 +661,7 @@ async def note_edit(
     record_id: FromPath[uuid.UUID],
     note_id: FromPath[uuid.UUID],
 ) -> Template:
-    obj = dashboard.object(object_name)
-    notes, fields = _note_fields(dashboard)
-    note = await linked_record(dashboard, obj, record_id, notes, note_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    state = _state(
-        dashboard, notes, draft_of_record(fields, note, dashboard.timezone), prefix=f"note-{note_id.hex[:12]}"
-    )
-    return await _note_item(dashboard, obj, record, note, editing=state)
+    return await _show_item(dashboard, _NOTES, object_name, record_id, note_id, edit=True)
 
 
 @post("/o/{object_name:str}/{record_id:uuid}/notes/{note_id:uuid}", name="record-note-save")
@@ -596,49 +672,7 @@ async def note_save(
     record_id: FromPath[uuid.UUID],
     note_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    obj = dashboard.object(object_name)
-    notes, fields = _note_fields(dashboard)
-    note = await linked_record(dashboard, obj, record_id, notes, note_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
-    errors = await _problems(dashboard, notes, parsed, partial=True)
-    if not errors and not any(value for value in parsed.data.values()):
-        errors = {"body": _("Write something first.")}
-    if not errors:
-        try:
-            note = await records.update_record(dashboard.connection, notes, note_id, parsed.data, dashboard.actor)
-        except RecordInvalid as invalid:
-            errors = _explained(invalid)
-    if errors:
-        state = _state(dashboard, notes, parsed.draft, prefix=f"note-{note_id.hex[:12]}")
-        state.errors = errors
-        return await _note_item(dashboard, obj, record, note, editing=state, status_code=422)
-    return toast(await _note_item(dashboard, obj, record, note), _("Note saved."))
-
-
-# --- tasks -------------------------------------------------------------------------------------------------------
-
-
-def _task_fields(dashboard: Dashboard) -> tuple[ObjectDefinition, list[FieldDefinition]]:
-    tasks = _linked_object(dashboard, TASKS)
-    return tasks, [f for f in (tasks.field("title"), tasks.field("due_at"), tasks.field("status")) if f is not None]
-
-
-async def _tasks_section(
-    dashboard: Dashboard,
-    obj: ObjectDefinition,
-    record: Mapping[str, Any],
-    form: FormState | None,
-    status_code: int = 200,
-) -> Template:
-    found = await panels(dashboard, obj, uuid.UUID(str(record["id"])))
-    return dashboard.page(
-        "crm/_record_tasks.html",
-        status_code=status_code,
-        **_page_context(dashboard, obj, record),
-        tasks=found.tasks,
-        task_form=form,
-    )
+    return await _save_item(request, dashboard, _NOTES, object_name, record_id, note_id, _("Note saved."))
 
 
 @post("/o/{object_name:str}/{record_id:uuid}/tasks", name="record-task-add")
@@ -648,44 +682,7 @@ async def task_add(
     object_name: FromPath[str],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    obj = dashboard.object(object_name)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    tasks, fields = _task_fields(dashboard)
-    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
-    status = tasks.field("status")
-    if status is not None and parsed.data.get("status") is None and any(o.value == "todo" for o in status.options):
-        parsed.data["status"] = "todo"  # a new task is to do unless it says otherwise
-    errors = await _problems(dashboard, tasks, parsed, partial=False)
-    if not errors:
-        try:
-            await add_linked(dashboard, obj, record_id, tasks, parsed.data)
-        except RecordInvalid as invalid:
-            errors = _explained(invalid)
-    if errors:
-        state = _task_form(dashboard, parsed.draft)
-        assert state is not None
-        state.errors = errors
-        return await _tasks_section(dashboard, obj, record, state, status_code=422)
-    return _changed(await _tasks_section(dashboard, obj, record, _task_form(dashboard)), _("Task added."))
-
-
-async def _task_item(
-    dashboard: Dashboard,
-    obj: ObjectDefinition,
-    record: Mapping[str, Any],
-    task: Mapping[str, Any],
-    *,
-    editing: FormState | None = None,
-    status_code: int = 200,
-) -> Template:
-    template = "crm/_record_task_edit.html" if editing is not None else "crm/_record_task.html"
-    return dashboard.page(
-        template,
-        status_code=status_code,
-        **_page_context(dashboard, obj, record),
-        task=task_view(dashboard, task),
-        form=editing,
-    )
+    return await _add_item(request, dashboard, _TASKS, object_name, record_id, _("Task added."))
 
 
 @get("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}", name="record-task", cache=False)
@@ -695,11 +692,7 @@ async def task_show(
     record_id: FromPath[uuid.UUID],
     task_id: FromPath[uuid.UUID],
 ) -> Template:
-    obj = dashboard.object(object_name)
-    tasks, _fields = _task_fields(dashboard)
-    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    return await _task_item(dashboard, obj, record, task)
+    return await _show_item(dashboard, _TASKS, object_name, record_id, task_id, edit=False)
 
 
 @get("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}/edit", name="record-task-edit", cache=False)
@@ -709,14 +702,7 @@ async def task_edit(
     record_id: FromPath[uuid.UUID],
     task_id: FromPath[uuid.UUID],
 ) -> Template:
-    obj = dashboard.object(object_name)
-    tasks, fields = _task_fields(dashboard)
-    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    state = _state(
-        dashboard, tasks, draft_of_record(fields, task, dashboard.timezone), prefix=f"task-{task_id.hex[:12]}"
-    )
-    return await _task_item(dashboard, obj, record, task, editing=state)
+    return await _show_item(dashboard, _TASKS, object_name, record_id, task_id, edit=True)
 
 
 @post("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}", name="record-task-save")
@@ -727,22 +713,7 @@ async def task_save(
     record_id: FromPath[uuid.UUID],
     task_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    obj = dashboard.object(object_name)
-    tasks, fields = _task_fields(dashboard)
-    task = await linked_record(dashboard, obj, record_id, tasks, task_id)
-    record = await records.get_record(dashboard.connection, obj, record_id)
-    parsed = parse_fields(fields, await request.form(), dashboard.timezone)
-    errors = await _problems(dashboard, tasks, parsed, partial=True)
-    if not errors:
-        try:
-            task = await records.update_record(dashboard.connection, tasks, task_id, parsed.data, dashboard.actor)
-        except RecordInvalid as invalid:
-            errors = _explained(invalid)
-    if errors:
-        state = _state(dashboard, tasks, parsed.draft, prefix=f"task-{task_id.hex[:12]}")
-        state.errors = errors
-        return await _task_item(dashboard, obj, record, task, editing=state, status_code=422)
-    return toast(await _task_item(dashboard, obj, record, task), _("Task saved."))
+    return await _save_item(request, dashboard, _TASKS, object_name, record_id, task_id, _("Task saved."))
 
 
 @post("/o/{object_name:str}/{record_id:uuid}/tasks/{task_id:uuid}/done", name="record-task-done")
@@ -755,7 +726,7 @@ async def task_done(
 ) -> Response[Any]:
     """The task's checkbox: ticked marks it done, unticked opens it again."""
     obj = dashboard.object(object_name)
-    tasks, _fields = _task_fields(dashboard)
+    tasks = _TASKS.object(dashboard)
     task = await linked_record(dashboard, obj, record_id, tasks, task_id)
     record = await records.get_record(dashboard.connection, obj, record_id)
     done = "true" in (await request.form()).getall("done", [])
@@ -763,9 +734,8 @@ async def task_done(
         task = await records.update_record(
             dashboard.connection, tasks, task_id, {"status": "done" if done else "todo"}, dashboard.actor
         )
-    return toast(
-        await _task_item(dashboard, obj, record, task), _("Task completed.") if done else _("Task opened again.")
-    )
+    message = _("Task completed.") if done else _("Task opened again.")
+    return toast(await _item(dashboard, _TASKS, obj, record, task), message)
 
 
 RECORD_PAGE_ROUTES: list[Any] = [
