@@ -4,15 +4,15 @@ Litestar's stock backend stores an empty session and sets a cookie on every resp
 request (a probe, a bot, a storefront visitor) would write a key to Redis. This backend stores a session
 only once it holds data, and clears the cookie when a session is emptied (sign-out).
 
-It also writes a session (and sends its cookie) only when the request changed it, or once a day to slide the
-cookie's expiry: a signed-in member's page views cost one Redis read each, not a read and a write. The stored
-copy's expiry slides on every read (``renew_on_access``).
+It also writes a session (and sends its cookie) only when the request changed it, or once a day, which slides both
+the cookie's and the stored copy's 14 days: a signed-in member's page views cost one Redis read each, not a read
+and a write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -93,5 +93,3 @@ def _today() -> str:
 @dataclass
 class LazySessionConfig(ServerSideSessionConfig):
     _backend_class = LazySessionBackend
-    renew_on_access: bool = field(default=True)
-    """The stored copy's expiry slides with every read (Redis GETEX), since an unchanged session is not rewritten."""

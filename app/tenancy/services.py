@@ -171,17 +171,31 @@ def server_admin_dsn(server: ServerRecord, settings: Settings) -> str:
 
 
 _server_dsns: dict[int, str] = {}
+_TENANT_DATABASES_LIMIT = 10_000
+_tenant_databases: dict[tuple[Any, ...], TenantDatabase] = {}
 
 
 async def tenant_database(tenant: TenantRecord, settings: Settings) -> TenantDatabase:
-    """How the tenant's pool connects: as the tenant's own role, to the tenant's own database."""
+    """How the tenant's pool connects: as the tenant's own role, to the tenant's own database.
+
+    Remembered per process for the tenant's current credentials (every dashboard request asks; decrypting the
+    password and building the URL each time cost more than the rest of the lookup). The clear password is in
+    the process's memory anyway, in its pool's DSN."""
+    key = (tenant.id, tenant.server_id, tenant.database_name, tenant.role_name, tenant.role_password_encrypted)
+    known = _tenant_databases.get(key)
+    if known is not None:
+        return known
     admin_dsn = _server_dsns.get(tenant.server_id)
     if admin_dsn is None:
         admin_dsn = server_admin_dsn(await repository.get_server(tenant.server_id), settings)
         _server_dsns[tenant.server_id] = admin_dsn
     password = SecretBox(settings.encryption_keys).decrypt(tenant.role_password_encrypted)
     dsn = with_credentials(with_database(admin_dsn, tenant.database_name), tenant.role_name, password)
-    return TenantDatabase(tenant_id=str(tenant.id), dsn=dsn)
+    database = TenantDatabase(tenant_id=str(tenant.id), dsn=dsn)
+    if len(_tenant_databases) >= _TENANT_DATABASES_LIMIT:
+        _tenant_databases.clear()
+    _tenant_databases[key] = database
+    return database
 
 
 async def workspace_summary(tenant: TenantRecord, settings: Settings) -> dict[str, Any]:
