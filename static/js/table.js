@@ -1,6 +1,6 @@
 // Dashboard: table (templates/crm/list.html). Row selection for the bulk bar, the filter builder's rows, focus
-// after another page of rows is swapped in, and inline editing: a cell (data-field-slot) asks for its edit form
-// with htmx on "edit-field", fired here on a double-click or Enter in the cell, outside its form.
+// after another page of rows is swapped in, and inline editing: a cell (data-field-slot) double-clicked, or Enter in
+// it outside its form, asks for its field's edit form (<row's data-record-url>/fields/<field>/edit) with htmx.
 (function () {
   "use strict";
 
@@ -102,7 +102,10 @@
     var target = event.target.closest ? event.target : null;
     if (!target || target.closest("form")) return;
     var cell = target.closest("td[data-field-slot]");
-    if (cell) htmx.trigger(cell, "edit-field");
+    var row = cell && cell.closest("tr[data-record-url]");
+    if (!row) return;
+    var url = row.dataset.recordUrl + "/fields/" + encodeURIComponent(cell.dataset.field) + "/edit";
+    htmx.ajax("GET", url, { target: cell, swap: "innerHTML" });
   }
   document.addEventListener("dblclick", editCell);
   document.addEventListener("keydown", function (event) {

@@ -199,37 +199,28 @@ class Row:
     """The whole ``<tr>`` (see `_row_html`)."""
 
 
-def _cell_openings(columns: list[FieldDefinition]) -> list[tuple[str, str]]:
-    """Each column's ``<td>``, split where the record's URL goes: a cell is also the inline-edit slot of its field
-    (the record pages serve ``.../fields/<field>[/edit]``, whose answers are the slot's inner HTML). static/js/table.js
-    fires ``edit-field`` on a cell double-clicked, or on Enter in it, outside its edit form (one short trigger
-    rather than the filters spelled out in each of a page's hundreds of cells)."""
-    openings = []
-    for column in columns:
-        name = escape(column.name)
-        openings.append(
-            (
-                f'<td data-field-slot data-field="{name}" hx-get="',
-                f'/fields/{name}/edit" hx-trigger="edit-field" hx-target="this" hx-swap="innerHTML" tabindex="0">',
-            )
-        )
-    return openings
+def _cell_openings(columns: list[FieldDefinition]) -> list[str]:
+    """Each column's ``<td>``. A cell is also the inline-edit slot of its field: on a double-click, or Enter in it
+    outside its edit form, static/js/table.js asks ``<row's record URL>/fields/<field>/edit`` (the record pages
+    answer the slot's inner HTML) and swaps the answer in. Nothing about that is spelled out in the cells: a page
+    has hundreds of them."""
+    return [f'<td data-field-slot data-field="{escape(column.name)}" tabindex="0">' for column in columns]
 
 
 def _row_html(
-    record_id: str, record_url: Markup, title: str, select_label: str, cells: list[tuple[tuple[str, str], Markup]]
+    record_id: str, record_url: Markup, title: str, select_label: str, cells: list[tuple[str, Markup]]
 ) -> Markup:
     """A table row: its select box, its title and its cells (each: its opening, see `_cell_openings`, and the value
     shown). Built here rather than in the template: a page has hundreds of cells, and joining already-escaped parts
     is several times cheaper than escaping each. ``record_url`` is escaped already."""
     row_id = escape(record_id)
     parts = [
-        f'\n<tr data-row="{row_id}">\n  <td class="select-cell"><input type="checkbox" name="ids" value="{row_id}" '
-        f'form="bulk-form" data-row-select aria-label="{escape(select_label)}"></td>\n'
+        f'\n<tr data-row="{row_id}" data-record-url="{record_url}">\n  <td class="select-cell"><input type="checkbox" '
+        f'name="ids" value="{row_id}" form="bulk-form" data-row-select aria-label="{escape(select_label)}"></td>\n'
         f'  <th scope="row" class="title-cell"><a href="{record_url}" dir="auto">{escape(title)}</a></th>'
     ]
-    for (before, after), shown in cells:
-        parts += ("\n  ", before, record_url, after, shown, "</td>")  # never str + Markup: that escapes the str
+    for opening, shown in cells:
+        parts += ("\n  ", opening, shown, "</td>")  # never str + Markup: that escapes the str
     parts.append("\n</tr>")
     return Markup("".join(parts))  # noqa: S704 - every part is escaped
 
