@@ -31,7 +31,6 @@ __all__ = [
     "renumber_column",
     "repoint",
     "repoint_links",
-    "search_table",
     "set_deleted",
     "set_position",
     "timeline_of",
@@ -98,31 +97,6 @@ async def set_deleted(
         *actor_columns.values(),
     )
     return row
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-async def search_table(
-    connection: asyncpg.Connection, obj: ObjectDefinition, term: str, *, limit: int
-) -> Sequence[asyncpg.Record]:
-    """Live records whose search text contains ``term`` (already normalised; the trigram index finds them, partial
-    words included), ranked: whole words matched (full text, ``simple`` configuration, so Arabic and Latin alike)
-    by their full-text rank, then words that start with the term, then the most recently changed."""
-    escaped = _like_escape(term)
-    rows: Sequence[asyncpg.Record] = await connection.fetch(
-        f"SELECT * FROM {_table(obj)} WHERE deleted_at IS NULL AND search_text LIKE $1 ESCAPE '\\' "  # noqa: S608
-        "ORDER BY ts_rank_cd(search_vector, plainto_tsquery('simple', $5)) DESC, "
-        "(search_text LIKE $2 ESCAPE '\\' OR search_text LIKE $3 ESCAPE '\\') DESC, updated_at DESC "
-        "LIMIT $4",
-        f"%{escaped}%",
-        f"{escaped}%",
-        f"% {escaped}%",
-        limit,
-        term,
-    )
-    return rows
 
 
 async def records_sharing(

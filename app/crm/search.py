@@ -5,6 +5,9 @@ rank, then words that start with the term, then the most recently changed. A bro
 matches thousands of customers) is ranked among its `BROAD_CANDIDATES` most recently created matches only:
 ranking every match means visiting every matching row, 40-90 ms for 10,000 matches among 100,000 customers,
 against a few milliseconds for the newest few hundred.
+
+`search_everything` asks every object in one statement (the ids of each object's best hits, with what they were
+ranked by), then reads the hits of the objects that have some: two or three round trips instead of one per object.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import asyncpg
 
 from app.crm.fields import quote_ident
 from app.crm.metadata import Catalogue, ObjectDefinition
-from app.crm.records import record_to_api
+from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
 __all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "SearchTooShort", "search_everything", "search_table"]
@@ -72,15 +75,8 @@ async def search_table(
     connection: asyncpg.Connection, obj: ObjectDefinition, term: str, *, limit: int
 ) -> Sequence[asyncpg.Record]:
     """Live records whose search text contains ``term`` (already normalised; partial words included), ranked."""
-    escaped = _like_escape(term)
     rows: Sequence[asyncpg.Record] = await connection.fetch(
-        _search_sql(quote_ident(obj.table_name)),
-        f"%{escaped}%",
-        f"{escaped}%",
-        f"% {escaped}%",
-        limit,
-        term,
-        BROAD_CANDIDATES,
+        _search_sql(quote_ident(obj.table_name)), *_parameters(term, limit)
     )
     return rows
 
@@ -90,11 +86,35 @@ async def search_everything(
 ) -> dict[str, list[dict[str, Any]]]:
     """``{object name: [records]}`` for every object with searchable fields and at least one hit."""
     term = _term(query)
-    hits: dict[str, list[dict[str, Any]]] = {}
-    for name, obj in catalogue.objects.items():
-        if not any(field.searchable for field in obj.fields):
-            continue
-        rows = await search_table(connection, obj, term, limit=per_object)
-        if rows:
-            hits[name] = [record_to_api(obj, row) for row in rows]
-    return hits
+    searched = [obj for obj in catalogue.objects.values() if any(field.searchable for field in obj.fields)]
+    if not searched:
+        return {}
+    by_part: dict[int, list[asyncpg.Record]] = {}
+    for hit in await connection.fetch(_hits_sql(searched), *_parameters(term, per_object)):
+        by_part.setdefault(hit["part"], []).append(hit)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part, hits in sorted(by_part.items()):
+        hits.sort(key=lambda hit: (hit["rank"], hit["starts"], hit["updated_at"]), reverse=True)
+        obj = searched[part]
+        records = {record["id"]: record for record in await records_by_ids(connection, obj, [h["id"] for h in hits])}
+        kept = [records[str(hit["id"])] for hit in hits if str(hit["id"]) in records]
+        if kept:
+            found[obj.name] = kept
+    return found
+
+
+def _hits_sql(searched: Sequence[ObjectDefinition]) -> str:
+    """The ids of every object's best hits (``part``: the object's place in ``searched``) and the keys they were
+    ranked by: a UNION does not keep the order of each object's answer."""
+    starts = "(hits.search_text LIKE $2 ESCAPE '\\' OR hits.search_text LIKE $3 ESCAPE '\\')"
+    return " UNION ALL ".join(
+        f"(SELECT {part} AS part, hits.id, ts_rank_cd(hits.search_vector, plainto_tsquery('simple', $5)) AS rank, "  # noqa: S608 (names quoted, values bound)
+        f"{starts} AS starts, hits.updated_at "
+        f"FROM ({_search_sql(quote_ident(obj.table_name))}) AS hits)"
+        for part, obj in enumerate(searched)
+    )
+
+
+def _parameters(term: str, limit: int) -> tuple[Any, ...]:
+    escaped = _like_escape(term)
+    return f"%{escaped}%", f"{escaped}%", f"% {escaped}%", limit, term, BROAD_CANDIDATES
