@@ -608,12 +608,18 @@ async def delete_by_source(
     """Soft delete the record with this source id (restorable like any delete); True if a live record was deleted.
 
     A delete is final at the source, so it applies whatever the stored time; ``at`` (the source's time of the
-    delete) advances ``salla_updated_at`` so that an older update arriving later changes nothing."""
+    delete) advances ``salla_updated_at`` so that an older update arriving later changes nothing.
+
+    A delete that overtakes the record's creation (deliveries arrive in any order) leaves a tombstone: a deleted
+    row holding only the source id and time. The creation, arriving later, then lands on a deleted record (an
+    upsert never brings one back) instead of restoring what the store has removed."""
     obj = _object(catalogue, object_name)
+    table = quote_ident(obj.table_name)
     assignments = ", ".join(f"updated_by_{part} = ${n}" for n, part in enumerate(_ACTOR_PARTS, 3))
+    who = ", ".join(f"{role}_{part}" for role in ("created_by", "updated_by") for part in _ACTOR_PARTS)
     async with connection.transaction():
         record_id = await connection.fetchval(
-            f"UPDATE {quote_ident(obj.table_name)} SET deleted_at = now(), updated_at = now(), {assignments}, "  # noqa: S608
+            f"UPDATE {table} SET deleted_at = now(), updated_at = now(), {assignments}, "  # noqa: S608
             "salla_updated_at = GREATEST(salla_updated_at, $2) WHERE salla_id = $1 AND deleted_at IS NULL RETURNING id",
             salla_id,
             at,
@@ -622,6 +628,16 @@ async def delete_by_source(
             actor.name,
         )
         if record_id is None:
+            await connection.execute(
+                f"INSERT INTO {table} AS t (salla_id, salla_updated_at, deleted_at, {who}) "  # noqa: S608
+                "VALUES ($1, $2, now(), $3, $4, $5, $3, $4, $5) ON CONFLICT (salla_id) DO UPDATE "
+                "SET salla_updated_at = GREATEST(t.salla_updated_at, EXCLUDED.salla_updated_at)",
+                salla_id,
+                at,
+                actor.source,
+                actor.id,
+                actor.name,
+            )
             return False
         await repository.add_timeline_event(
             connection, object_name=obj.name, record_id=record_id, kind="deleted", actor=actor.as_dict(), diff={}

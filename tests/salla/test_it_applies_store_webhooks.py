@@ -113,6 +113,28 @@ async def test_a_deleted_product_is_soft_deleted(
     assert await counts(connected.tenant, salla_settings) == {"people": 0, "products": 0, "orders": 0}
 
 
+async def test_a_delete_that_overtakes_the_creation_keeps_the_product_deleted(
+    sandbox: Sandbox, salla_settings: Settings, redis: Redis, queue: Queue, context: EventContext
+) -> None:
+    connected = await connect_store(salla_settings, redis, queue, sandbox, MERCHANT, slug="noor")
+    product_id = sandbox.store(MERCHANT).product_ids()[0]
+    created, _ = sandbox.webhook(
+        "product.created", MERCHANT, sandbox.event_data("product.created", MERCHANT, record_id=product_id)
+    )
+    sandbox.delete_product(MERCHANT, product_id)
+    [(event, deleted)] = queued_bodies(sandbox)
+    assert event == "product.deleted"
+
+    assert await apply(context, deleted) == "done"  # Salla's retries can deliver the delete first
+    assert await apply(context, created) == "done"
+
+    async with crm_connection(connected.tenant, salla_settings) as connection:
+        rows = await connection.fetch("SELECT deleted_at FROM products WHERE salla_id = $1", str(product_id))
+    assert len(rows) == 1
+    assert rows[0]["deleted_at"] is not None
+    assert await counts(connected.tenant, salla_settings) == {"people": 0, "products": 0, "orders": 0}
+
+
 async def test_an_order_that_comes_before_its_customer_is_linked_when_the_customer_arrives(
     sandbox: Sandbox, salla_settings: Settings, redis: Redis, queue: Queue, context: EventContext
 ) -> None:
