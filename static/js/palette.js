@@ -153,12 +153,12 @@
   });
 
   // Typed into a palette htmx had not wired up yet (the page swapped in by a boosted link a moment before): searched
-  // as soon as htmx has.
+  // as soon as htmx has. Not with "input": htmx takes the value it finds when wiring up as already seen ("changed").
   document.addEventListener("htmx:load", function (event) {
     var field = input();
     var loaded = event.detail && event.detail.elt;
     if (field && field.value && loaded instanceof Element && loaded.contains(field) && window.htmx) {
-      window.htmx.trigger(field, "input");
+      window.htmx.trigger(field, "palette-search");
     }
   });
 

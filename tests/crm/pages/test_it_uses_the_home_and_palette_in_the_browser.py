@@ -121,3 +121,26 @@ async def test_the_home_in_arabic_reads_right_to_left(
     await expect(page.locator("#palette-results")).to_contain_text("اكتب حرفين أو رقمين على الأقل للبحث.")
     await page.keyboard.type("hmad")
     await expect(page.locator("#palette .palette-group-label")).to_have_text(["العملاء"])
+
+
+@pytest.mark.browser
+async def test_what_is_typed_before_htmx_wires_up_the_palette_is_searched(
+    page: Page, live_server: str, world: World, settings: Settings
+) -> None:
+    """A boosted link swaps the page in, and htmx wires up the new palette a moment later (when the swap settles):
+    a fast typist can be quicker. Here the palette is swapped in again with a long settle, and typed into before."""
+    await _customers(settings, world)
+    await sign_in_browser(page, live_server, "alice@example.com")
+    await page.goto(live_server + "/t/acme/")
+    await page.evaluate(
+        """() => {
+            const palette = document.getElementById("palette");
+            const html = palette.outerHTML;
+            palette.remove();
+            htmx.swap(document.body, html, {swapStyle: "beforeend", settleDelay: 1500});
+        }"""
+    )
+    await page.keyboard.press("Control+k")
+    await page.keyboard.type("sara")
+
+    await expect(page.locator("#palette").get_by_role("option").first).to_contain_text("Sara Haddad", timeout=10_000)
