@@ -96,7 +96,13 @@ async def test_a_second_wosool_dev_reuses_the_data_of_the_first(tmp_path: Path) 
             await run.wait_until_ready()
             connection = await asyncpg.connect(run.postgres_url())
             try:
-                workers_seen.append(await connection.fetchval("SELECT count(*) FROM worker_heartbeats"))
+                # Ready may be answered on the first run's heartbeat, still fresh, before this run's worker beats.
+                for _ in range(300):
+                    seen = await connection.fetchval("SELECT count(*) FROM worker_heartbeats")
+                    if seen > attempt:
+                        break
+                    await asyncio.sleep(0.1)
+                workers_seen.append(seen)
             finally:
                 await connection.close()
         finally:
