@@ -22,7 +22,7 @@ from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
-__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "SearchTooShort", "search_everything", "search_table"]
+__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "SearchTooShort", "search_everything"]
 
 MAX_QUERY_LENGTH = 200
 BROAD_CANDIDATES = 200
@@ -69,16 +69,6 @@ def _search_sql(table: str) -> str:
         f"(SELECT * FROM (SELECT * {matching} AND (SELECT n FROM found) > $6 "
         f"ORDER BY created_at DESC LIMIT $6) AS newest {ranked})"
     )
-
-
-async def search_table(
-    connection: asyncpg.Connection, obj: ObjectDefinition, term: str, *, limit: int
-) -> Sequence[asyncpg.Record]:
-    """Live records whose search text contains ``term`` (already normalised; partial words included), ranked."""
-    rows: Sequence[asyncpg.Record] = await connection.fetch(
-        _search_sql(quote_ident(obj.table_name)), *_parameters(term, limit)
-    )
-    return rows
 
 
 async def search_everything(
