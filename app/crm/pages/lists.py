@@ -336,8 +336,7 @@ async def _list_view(dashboard: Dashboard, state: ListState, saved: list[dict[st
         listing.error = str(error)
         return listing
     page = listing.page
-    shown = [{column.name: record.get(column.name) for column in columns} for record in page.records]
-    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, shown, language)
+    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, page.records, language)
     base = dashboard.url("o", obj.name)
     shows = [
         (opening, column.name, shower(column, language, titles=titles))

@@ -101,6 +101,18 @@ async def test_cells_are_inline_edit_slots_of_the_record_page(client: AsyncClien
     assert 'name="city"' in edit.text
 
 
+async def test_a_relation_cell_shows_the_related_records_name(client: AsyncClient, acme: asyncpg.Connection) -> None:
+    companies = await _object(acme, "companies")
+    company = await records.create_record(acme, companies, {"name": "Dar Al-Tamr"}, SYSTEM)
+    await _people(acme, {"first_name": "Sara", "company": company["id"]}, {"first_name": "Huda"})
+    await sign_in(client, "alice@example.com")
+
+    page = (await client.get("/t/acme/o/people?columns=company&sort=first_name")).text
+
+    cells = re.findall(r'<td data-field-slot data-field="company" tabindex="0">(.*?)</td>', page)
+    assert cells == ["", "Dar Al-Tamr"]  # Huda has no company; Sara's is shown by its name, not its id
+
+
 async def test_a_custom_field_and_a_custom_object_appear_without_new_code(
     client: AsyncClient, acme: asyncpg.Connection, world: World
 ) -> None:
