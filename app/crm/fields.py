@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import nh3
@@ -223,6 +223,9 @@ class FieldDefinition:
     default: Any = dataclasses.field(default=None, hash=False)
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
     searchable: bool = False
+    _columns: ClassVar[tuple[str, ...]]
+    """The field's columns (`column_names`), set on each instance when it is made: a list page reads them for
+    every cell."""
 
     def __post_init__(self) -> None:
         try:
@@ -231,6 +234,7 @@ class FieldDefinition:
             raise InvalidFieldDefinition(f"unknown field type {_show(self.type)}") from None
         object.__setattr__(self, "type", kind)
         _check_name(self.name, kind)
+        object.__setattr__(self, "_columns", tuple(self.name + suffix for suffix, _, _ in _LAYOUT[kind]))
         _check_label("label_en", self.label_en)
         _check_label("label_ar", self.label_ar)
         object.__setattr__(self, "options", _checked_options(kind, tuple(self.options)))
@@ -382,7 +386,7 @@ def columns(field: FieldDefinition) -> list[Column]:
 
 
 def column_names(field: FieldDefinition) -> list[str]:
-    return [field.name + suffix for suffix, _, _ in _LAYOUT[field.type]]
+    return list(field._columns)
 
 
 def search_columns(field: FieldDefinition) -> list[str]:
@@ -433,7 +437,7 @@ def validate_record(fields: Sequence[FieldDefinition], data: Mapping[str, Any], 
 
 def to_api(field: FieldDefinition, row: Mapping[str, Any]) -> Any:
     """The API value of a field from a row (a Mapping or asyncpg Record holding its columns)."""
-    return _RENDERERS[field.type](field, tuple(row[name] for name in column_names(field)))
+    return _RENDERERS[field.type](field, tuple(row[name] for name in field._columns))
 
 
 # Parsers: (field, non-None value) -> column values in _LAYOUT order; they raise _Reject.
