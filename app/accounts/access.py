@@ -18,7 +18,6 @@ from app.accounts import repository
 from app.accounts.api_keys import ApiKeyRecord, InvalidApiKey, authenticate_api_key
 from app.accounts.repository import MemberRecord, UserRecord
 from app.lib import ratelimit
-from app.registry import database as registry
 from app.tenancy import services as tenancy
 from app.tenancy.repository import TenantRecord
 
@@ -84,30 +83,10 @@ async def any_status_access(request: Request[Any, Any, Any], slug: FromPath[str]
     tenant = await tenancy.find_tenant(request.app.state.redis, slug)
     if tenant is None or tenant.status == "deleted":
         raise NotFoundException("No such page.")
-    member = await _membership(user_id, tenant.id)
+    member = await repository.membership(user_id, tenant.id)  # never cached: a removed member is out at once
     if member is None:
         raise NotFoundException("No such page.")
     return TenantAccess(tenant=tenant, member=member)
-
-
-_MEMBERSHIP = """
-    SELECT m.id, m."user" AS user_id, m.tenant AS tenant_id, m.role, u.email, u.name,
-           t.slug AS tenant_slug, t.name AS tenant_name, t.status AS tenant_status
-    FROM memberships m JOIN users u ON u.id = m."user" JOIN tenants t ON t.id = m.tenant
-    WHERE m."user" = $1 AND m.tenant = $2
-"""
-
-
-async def _membership(user_id: uuid.UUID, tenant_id: uuid.UUID) -> MemberRecord | None:
-    """`repository.membership`, asked straight through the registry's pool: every dashboard request asks it, and
-    Piccolo's query building costs more than the query (one unique-index lookup). Never cached: a member who is
-    removed loses access with their next request."""
-    pool = registry.engine().pool
-    if pool is None:  # no pool (a one-off command): Piccolo connects
-        return await repository.membership(user_id, tenant_id)
-    async with pool.acquire() as connection:
-        row = await connection.fetchrow(_MEMBERSHIP, user_id, tenant_id)
-    return None if row is None else MemberRecord(**dict(row))
 
 
 async def tenant_access(request: Request[Any, Any, Any], slug: FromPath[str]) -> TenantAccess:
