@@ -293,7 +293,8 @@ async def purge_due_tenants(redis: Redis, settings: Settings) -> list[str]:
 async def _drop(redis: Redis, tenant: TenantRecord, *, actor: str, settings: Settings) -> TenantRecord:
     from app.tenancy import runtime  # the process's pools, if any, must let go of the database first
 
-    await repository.update_tenant(tenant.id, status="deleting")
+    # Due now: a drop cut short (a worker stopped, the server refusing) is finished by the every-minute purge.
+    await repository.update_tenant(tenant.id, status="deleting", delete_after=datetime.now(UTC))
     await tenant_changed(redis, tenant.slug)
     await runtime.forget_pool(str(tenant.id))
     server = await repository.get_server(tenant.server_id)
