@@ -92,11 +92,14 @@ async def test_with_no_retention_the_crm_is_deleted_at_once(sandbox: Sandbox, sa
         await _install(http, sandbox, settings)
         tenant = await installed_tenant()
         await deliver(http, sandbox, "app.uninstalled", {})
-        await until(lambda: _store_status("uninstalled"), "the uninstall to be applied")
 
-    gone = await tenancy.tenant_by_id(tenant.id)
-    assert gone is not None
-    assert gone.status == "deleted"
+        async def tenant_deleted() -> bool:  # the store is marked uninstalled first, then the CRM is dropped
+            found = await tenancy.tenant_by_id(tenant.id)
+            return found is not None and found.status == "deleted"
+
+        await until(tenant_deleted, "the CRM to be deleted")
+
+    assert await _store_status("uninstalled")
     databases = await registry_rows("SELECT datname FROM pg_database WHERE datname = $1", tenant.database_name)
     assert databases == []
 
