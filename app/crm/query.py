@@ -682,6 +682,8 @@ def _quote(identifier: str) -> str:
 
 
 def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE/ILIKE. Backslash is PostgreSQL's default LIKE escape, so the SQL says no
+    ``ESCAPE '\\'``: with it, a prepared statement's generic plan calls like_escape() on every row it filters."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -719,9 +721,9 @@ def _condition_sql(condition: Condition, query_field: QueryField, params: _Param
     if op is Op.CONTAINS and query_field.kind is Kind.TEXT_ARRAY:
         return f"{params.bind(value, sql_type)} = ANY({column})"
     if op is Op.CONTAINS:
-        return f"{column} ILIKE {params.bind('%' + _escape_like(value) + '%', 'text')} ESCAPE '\\'"
+        return f"{column} ILIKE {params.bind('%' + _escape_like(value) + '%', 'text')}"
     if op is Op.STARTS_WITH:
-        return f"{column} ILIKE {params.bind(_escape_like(value) + '%', 'text')} ESCAPE '\\'"
+        return f"{column} ILIKE {params.bind(_escape_like(value) + '%', 'text')}"
     return f"{column} {_COMPARISONS[op]} {params.bind(value, sql_type)}"
 
 

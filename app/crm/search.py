@@ -45,6 +45,7 @@ def _term(query: str) -> str:
 
 
 def _like_escape(text: str) -> str:
+    """``text`` matched literally by LIKE (backslash is the default escape; see query._escape_like)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -56,10 +57,10 @@ def _search_sql(table: str) -> str:
     The probe's LIMIT is a constant and the candidates' a parameter on purpose: asyncpg reuses prepared
     statements, so PostgreSQL may plan them once for any term (a generic plan), and these are the limits with
     which such a plan still probes through the trigram index and walks the newest rows by ``created_at``."""
-    matching = f"FROM {table} WHERE deleted_at IS NULL AND search_text LIKE $1 ESCAPE '\\'"
+    matching = f"FROM {table} WHERE deleted_at IS NULL AND search_text LIKE $1"
     ranked = (
         "ORDER BY ts_rank_cd(search_vector, plainto_tsquery('simple', $5)) DESC, "
-        "(search_text LIKE $2 ESCAPE '\\' OR search_text LIKE $3 ESCAPE '\\') DESC, updated_at DESC LIMIT $4"
+        "(search_text LIKE $2 OR search_text LIKE $3) DESC, updated_at DESC LIMIT $4"
     )
     probe = f"SELECT count(*) AS n FROM (SELECT 1 {matching} LIMIT {BROAD_CANDIDATES + 1}) AS probe"  # noqa: S608
     return (  # the table name is quoted, the values are bound
@@ -96,7 +97,7 @@ async def search_everything(
 def _hits_sql(searched: Sequence[ObjectDefinition]) -> str:
     """The ids of every object's best hits (``part``: the object's place in ``searched``) and the keys they were
     ranked by: a UNION does not keep the order of each object's answer."""
-    starts = "(hits.search_text LIKE $2 ESCAPE '\\' OR hits.search_text LIKE $3 ESCAPE '\\')"
+    starts = "(hits.search_text LIKE $2 OR hits.search_text LIKE $3)"
     return " UNION ALL ".join(
         f"(SELECT {part} AS part, hits.id, ts_rank_cd(hits.search_vector, plainto_tsquery('simple', $5)) AS rank, "  # noqa: S608 (names quoted, values bound)
         f"{starts} AS starts, hits.updated_at "

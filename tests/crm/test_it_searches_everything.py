@@ -61,6 +61,7 @@ async def test_wildcards_are_literal_and_short_queries_are_refused(client: Async
     headers = await _acme(client, world)
 
     assert await _names(client, headers, "%%") == {}
+    assert await _names(client, headers, "__") == {}  # unescaped, any two characters
     too_short = await client.get("/api/v1/search", params={"q": "a"}, headers=headers)
     assert too_short.status_code == 400
 
