@@ -2,11 +2,12 @@
 Litestar page rendering 50 static rows through a Jinja template, measured side by side in one run.
 
     python -m bench.dashboard [--people 100000] [--seconds 10] [--warmup 3] [--rounds 3] [--clients 32]
-                              [--processes 2] [--only bare,list,record,search] [--against CHECKOUT]
+                              [--processes 2] [--workers 2] [--only bare,list,record,search] [--against CHECKOUT]
     python -m bench.dashboard --profile list [--requests 500]     # cProfile of one page, app in-process
 
-Both apps run as real uvicorn processes with the settings of `wosool serve` (one worker process, no access log,
-proxy headers, LOG_LEVEL=WARNING as in bench/provisioning.py): the dashboard is `wosool serve` itself against a
+Both apps run as real uvicorn servers with the settings of `wosool serve` (``--workers`` web processes, 2 by
+default as docker-compose.yml deploys it, no access log, proxy headers, LOG_LEVEL=WARNING as in
+bench/provisioning.py): the dashboard is `wosool serve` itself against a
 throwaway registry and tenant (bench/tenant.py) seeded with COPY, signed in as a member of the tenant; the bare app
 is `bare_app()` below. Load: ``--clients`` concurrent clients (keep-alive httpx.AsyncClient connections) spread
 over ``--processes`` client processes, each target for ``--warmup`` seconds unmeasured, then ``--seconds``
@@ -122,7 +123,7 @@ def bare_app() -> Litestar:
     )
 
 
-def serve_bare(port: int) -> None:
+def serve_bare(port: int, workers: int) -> None:
     """The bare app served as `wosool serve` serves Wosool (app/cli.py)."""
     import uvicorn
 
@@ -131,7 +132,7 @@ def serve_bare(port: int) -> None:
         factory=True,
         host="127.0.0.1",
         port=port,
-        workers=1,
+        workers=workers,
         access_log=False,
         proxy_headers=True,
         log_config=None,
@@ -220,9 +221,23 @@ class Figures:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a server: the process and its living descendants (its uvicorn workers).
+    Linux /proc."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        number = int(stat.parent.name)
+        parents[number], ticks[number] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grown = {pid}, True
+    while grown:
+        children = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    return sum(ticks.get(number, 0) for number in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(pool: ProcessPoolExecutor, processes: int, clients: int, template: Load, server: int) -> Figures:
@@ -357,10 +372,13 @@ async def main(arguments: argparse.Namespace) -> None:
                "WOSOOL_QUEUE": f"bench-{uuid.uuid4().hex[:6]}"}  # fmt: skip
         logs = Path(tempfile.mkdtemp(prefix="wosool-bench-"))
         web_port, bare_port = _free_port(), _free_port()
+        workers = str(arguments.workers)
         base, bare = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{bare_port}"
         servers = [
-            _start(["-m", "app", "serve", "--port", str(web_port)], env, logs / "web.log"),
-            _start(["-m", "bench.dashboard", "--serve-bare", str(bare_port)], env, logs / "bare.log"),
+            _start(["-m", "app", "serve", "--port", str(web_port), "--workers", workers], env, logs / "web.log"),
+            _start(
+                ["-m", "bench.dashboard", "--serve-bare", str(bare_port), "--workers", workers], env, logs / "bare.log"
+            ),
         ]
         urls = targets(base, bare, record_ids)
         try:
@@ -368,7 +386,7 @@ async def main(arguments: argparse.Namespace) -> None:
             _wait(f"{bare}/", servers[1], logs / "bare.log")
             pids = {name: servers[1 if name == "bare" else 0].pid for name in (*TARGETS, *EXTRA_TARGETS)}
             if arguments.against:
-                chosen = _serve_before(arguments.against, env, logs, servers, urls, pids, chosen, record_ids)
+                chosen = _serve_before(arguments.against, workers, env, logs, servers, urls, pids, chosen, record_ids)
             cookies = sign_in(base)
             report(arguments, urls, pids, chosen, cookies, machine_notes(postgres))
         finally:
@@ -380,6 +398,7 @@ async def main(arguments: argparse.Namespace) -> None:
 
 def _serve_before(
     checkout: Path,
+    workers: str,
     env: dict[str, str],
     logs: Path,
     servers: list[subprocess.Popen[bytes]],
@@ -392,7 +411,8 @@ def _serve_before(
     with each dashboard page followed by its "before" twin."""
     port = _free_port()
     before_env = {**env, "PYTHONPATH": str(checkout.resolve())}
-    servers.append(_start(["-m", "app", "serve", "--port", str(port)], before_env, logs / "before.log", checkout))
+    serve = ["-m", "app", "serve", "--port", str(port), "--workers", workers]
+    servers.append(_start(serve, before_env, logs / "before.log", checkout))
     _wait(f"http://127.0.0.1:{port}/api/health", servers[-1], logs / "before.log")
     for name, target in targets(f"http://127.0.0.1:{port}", "", record_ids).items():
         urls[f"{name} (before)"] = target
@@ -443,11 +463,12 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
     print()
     print(f"Machine: {machine}")
     print(
-        f"{arguments.clients} concurrent keep-alive clients in {arguments.processes} processes, {arguments.warmup:g} s "
+        f"{arguments.clients} concurrent keep-alive clients in {arguments.processes} processes, "
+        f"{arguments.workers} web processes per server, {arguments.warmup:g} s "
         f"warm-up + {arguments.seconds:g} s per target, {arguments.rounds} rounds; medians of the rounds"
     )
     print(
-        "| page | requests/s | p50 | p95 | clients / requests/s | ratio to the bare page | web process CPU per request "
+        "| page | requests/s | p50 | p95 | clients / requests/s | ratio to the bare page | web CPU per request "
         "| targets (ratio >= 0.4, p95 < 50 ms) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -534,6 +555,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2, help="client processes sharing the clients")
+    parser.add_argument("--workers", type=int, default=2, help="web processes of each server (docker-compose: 2)")
     parser.add_argument("--only", default=",".join(TARGETS), help="comma list of bare,list,record,search,frame")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="also serve this checkout: before/after")
@@ -546,7 +568,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def run(argv: list[str] | None = None) -> None:
     arguments = _arguments(argv)
     if arguments.serve_bare:
-        serve_bare(arguments.serve_bare)
+        serve_bare(arguments.serve_bare, arguments.workers)
         return
     work: Callable[[argparse.Namespace], Any] = profile if arguments.profile else main
     asyncio.run(work(arguments))
