@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import asyncpg
@@ -28,12 +29,21 @@ _ID = query.QueryField("id", "id", query.Kind.UUID)
 
 @dataclass(frozen=True)
 class ListPage:
-    records: list[dict[str, Any]]
-    """``id`` and the API values of the fields asked for."""
+    rows: list[asyncpg.Record]
+    """The database rows, in page order: ``id`` and the columns of the fields asked for."""
+    fields: tuple[FieldDefinition, ...]
     next_cursor: str | None
     """``after`` of the next page; None on the last page."""
     previous_cursor: str | None
     """``before`` of the previous page; None on the first page."""
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """``id`` and the API values of the fields asked for (made when first asked: a list page whose rows it
+        has rendered before needs none of them)."""
+        return [
+            {"id": str(row["id"]), **{field.name: to_api(field, row) for field in self.fields}} for row in self.rows
+        ]
 
 
 def list_catalogue(obj: ObjectDefinition) -> dict[str, query.QueryField]:
@@ -98,8 +108,7 @@ async def fetch_list_page(
         has_previous = page.next_cursor is not None
         next_cursor = _cursor(keys, rows[-1]) if rows else None
     previous_cursor = _cursor(backward_keys, rows[0]) if has_previous and rows else None
-    found = [{"id": str(row["id"]), **{field.name: to_api(field, row) for field in fields}} for row in rows]
-    return ListPage(found, next_cursor, previous_cursor)
+    return ListPage(list(rows), tuple(fields), next_cursor, previous_cursor)
 
 
 async def count_up_to(

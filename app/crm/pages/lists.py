@@ -26,7 +26,7 @@ from litestar.response import Redirect, Response, Template
 from markupsafe import Markup, escape
 
 from app.crm import query, records, views
-from app.crm.fields import FieldDefinition, FieldType, RecordInvalid
+from app.crm.fields import FieldDefinition, FieldType, RecordInvalid, column_names, to_api
 from app.crm.metadata import ObjectDefinition
 from app.crm.pages.dashboard import Dashboard, toast
 from app.crm.pages.list_data import COUNT_CAP, ListPage, count_up_to, fetch_list_page
@@ -48,7 +48,9 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
+from app.crm.pages.list_rows import RowMemory, row_values
 from app.crm.pages.present import (
+    Shower,
     field_label,
     object_label,
     option_label,
@@ -336,22 +338,57 @@ async def _list_view(dashboard: Dashboard, state: ListState, saved: list[dict[st
         listing.error = str(error)
         return listing
     page = listing.page
-    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, page.records, language)
-    base = dashboard.url("o", obj.name)
-    shows = [
-        (opening, column.name, shower(column, language, titles=titles))
-        for opening, column in zip(_cell_openings(columns), columns, strict=True)
-    ]
-    select_label = _("Select %(name)s")
-    for record in page.records:
-        record_url = f"{base}/{record['id']}"
-        title = record_title(obj, record, language)
-        cells = [(opening, show(record.get(key))) for opening, key, show in shows]
-        html = _row_html(record["id"], escape(record_url), title, select_label % {"name": title}, cells)
-        listing.rows.append(Row(id=record["id"], title=title, url=record_url, html=html))
+    listing.rows = await _rows(dashboard, obj, columns, page)
     if state.cursor is None and state.before is None and page.next_cursor is None:
-        listing.count_text = _count_text(len(page.records), language)
+        listing.count_text = _count_text(len(page.rows), language)
     return listing
+
+
+_remembered_rows: RowMemory[Row] = RowMemory()
+
+
+async def _rows(
+    dashboard: Dashboard, obj: ObjectDefinition, columns: list[FieldDefinition], page: ListPage
+) -> list[Row]:
+    """The page's rows, each rendered unless this process rendered the same one before (app/crm/pages/list_rows.py)."""
+    language = dashboard.language
+    base = dashboard.url("o", obj.name)
+    links = [column for column in columns if column.type == FieldType.RELATION]
+    link_ids = [{field.name: to_api(field, row) for field in links} for row in page.rows] if links else []
+    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
+    layout = RowMemory.layout(obj, columns, base, language)
+    read = ["id", *(name for field in page.fields for name in column_names(field))]
+    shows: list[tuple[str, str, Shower]] | None = None
+    rows: list[Row] = []
+    for number, raw in enumerate(page.rows):
+        shown_titles = tuple(titles.get(str(value)) for value in link_ids[number].values()) if links else ()
+        key = (*layout, row_values(raw, read), shown_titles)
+        row = _remembered_rows.get(obj, key)
+        if row is None:
+            if shows is None:
+                shows = [
+                    (opening, column.name, shower(column, language, titles=titles))
+                    for opening, column in zip(_cell_openings(columns), columns, strict=True)
+                ]
+            row = _render_row(obj, page.records[number], base, language, shows)
+            _remembered_rows.put(obj, key, row)
+        rows.append(row)
+    return rows
+
+
+def _render_row(
+    obj: ObjectDefinition, record: dict[str, Any], base: str, language: str, shows: list[tuple[str, str, Shower]]
+) -> Row:
+    record_url = f"{base}/{record['id']}"
+    title = record_title(obj, record, language)
+    cells = [(opening, show(record.get(key))) for opening, key, show in shows]
+    select_label = _("Select %(name)s") % {"name": title}
+    return Row(
+        id=record["id"],
+        title=title,
+        url=record_url,
+        html=_row_html(record["id"], escape(record_url), title, select_label, cells),
+    )
 
 
 def _count_text(count: int, language: str) -> str:

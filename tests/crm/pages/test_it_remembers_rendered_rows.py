@@ -1,0 +1,137 @@
+"""A list page renders a row only once per process and shows it again from memory (app/crm/pages/list_rows.py):
+whatever changes what a row shows (its record, the name of a record it links to, the field's definition, the
+language) must show on the next page all the same."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from httpx import AsyncClient
+
+from app.crm import records, schema_changes
+from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
+from app.crm.metadata import ObjectDefinition, load_catalogue
+from app.crm.pages.list_rows import RowMemory, row_values
+from app.crm.records import Actor
+from app.crm.services import crm_connection
+from app.settings import Settings
+from tests.conftest import World
+from tests.people import sign_in
+
+SYSTEM = Actor(source="system")
+TIER = FieldDefinition(
+    name="tier",
+    type=FieldType.SELECT,
+    label_en="Loyalty tier",
+    label_ar="فئة الولاء",
+    options=(SelectOption("gold", "Gold", "ذهبي", Color.YELLOW),),
+)
+
+
+@pytest.fixture
+async def acme(client: AsyncClient, world: World, settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    async with crm_connection(world.acme, settings) as connection:
+        yield connection
+
+
+async def _object(connection: asyncpg.Connection, name: str) -> ObjectDefinition:
+    obj = (await load_catalogue(connection)).get(name)
+    assert obj is not None
+    return obj
+
+
+def _cells(page: str, field: str) -> list[str]:
+    return re.findall(rf'<td data-field-slot data-field="{field}" tabindex="0">(.*?)</td>', page)
+
+
+async def test_it_shows_a_changed_record_and_a_renamed_related_record(
+    client: AsyncClient, acme: asyncpg.Connection
+) -> None:
+    company = await records.create_record(acme, await _object(acme, "companies"), {"name": "Dar Al-Tamr"}, SYSTEM)
+    people = await _object(acme, "people")
+    sara = await records.create_record(
+        acme, people, {"first_name": "Sara", "city": "Jeddah", "company": company["id"]}, SYSTEM
+    )
+    await sign_in(client, "alice@example.com")
+    url = "/t/acme/o/people?columns=city,company"
+    first = (await client.get(url)).text
+
+    await records.update_record(acme, people, uuid.UUID(sara["id"]), {"city": "Riyadh"}, SYSTEM)
+    moved = (await client.get(url)).text
+    await records.update_record(
+        acme, await _object(acme, "companies"), uuid.UUID(company["id"]), {"name": "Tamr House"}, SYSTEM
+    )
+    renamed = (await client.get(url)).text
+
+    assert (_cells(first, "city"), _cells(first, "company")) == (["Jeddah"], ["Dar Al-Tamr"])
+    assert (_cells(moved, "city"), _cells(moved, "company")) == (["Riyadh"], ["Dar Al-Tamr"])
+    assert (_cells(renamed, "city"), _cells(renamed, "company")) == (["Riyadh"], ["Tamr House"])
+
+
+async def test_it_shows_a_renamed_option_and_the_other_language(
+    client: AsyncClient, acme: asyncpg.Connection, world: World
+) -> None:
+    await schema_changes.add_field(acme, world.acme, "people", TIER)
+    await records.create_record(acme, await _object(acme, "people"), {"first_name": "Huda", "tier": "gold"}, SYSTEM)
+    await sign_in(client, "alice@example.com")
+    url = "/t/acme/o/people?columns=tier"
+    first = (await client.get(url)).text
+
+    renamed_option = SelectOption("gold", "Golden", "ذهبي لامع", Color.YELLOW)
+    await schema_changes.change_field(
+        acme, world.acme, "people", "tier", schema_changes.FieldChanges(options=(renamed_option,))
+    )
+    renamed = (await client.get(url)).text
+    await client.get("/language/ar?next=/")
+    arabic = (await client.get(url)).text
+
+    assert _cells(first, "tier") == ['<span class="chip chip-yellow">Gold</span>']
+    assert _cells(renamed, "tier") == ['<span class="chip chip-yellow">Golden</span>']
+    assert _cells(arabic, "tier") == ['<span class="chip chip-yellow">ذهبي لامع</span>']
+
+
+def test_it_forgets_the_oldest_rows_first_and_never_answers_for_another_object() -> None:
+    memory: RowMemory[str] = RowMemory(size=2)
+    people, companies = _definition("people"), _definition("companies")
+    layout = RowMemory.layout(people, [], "/t/acme/o/people", "en")
+
+    memory.put(people, (*layout, 1), "row 1")
+    memory.put(people, (*layout, 2), "row 2")
+    memory.put(people, (*layout, 3), "row 3")
+
+    assert len(memory) == 2
+    assert memory.get(people, (*layout, 1)) is None
+    assert memory.get(people, (*layout, 3)) == "row 3"
+    assert memory.get(companies, (*layout, 3)) is None
+
+
+def test_json_values_make_a_key_by_their_content() -> None:
+    first = row_values(
+        {"id": 1, "emails": {"primary": "a@example.com", "additional": ["b@example.com"]}}, ["id", "emails"]
+    )
+    same = row_values(
+        {"id": 1, "emails": {"additional": ["b@example.com"], "primary": "a@example.com"}}, ["id", "emails"]
+    )
+    other = row_values({"id": 1, "emails": {"primary": "a@example.com", "additional": []}}, ["id", "emails"])
+
+    assert hash(first) == hash(same)
+    assert first == same
+    assert first != other
+
+
+def _definition(name: str) -> ObjectDefinition:
+    return ObjectDefinition(
+        name=name,
+        singular=name.rstrip("s"),
+        label_singular_en=name,
+        label_singular_ar=name,
+        label_plural_en=name,
+        label_plural_ar=name,
+        table_name=name,
+        is_custom=False,
+        fields=(),
+    )
