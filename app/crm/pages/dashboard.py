@@ -28,6 +28,7 @@ __all__ = ["Dashboard", "open_dashboard", "toast"]
 
 _FRAGMENTS_LIMIT = 1000
 _fragments: dict[tuple[str, str, str], Markup] = {}
+_sidebars: dict[tuple[Any, ...], tuple[Catalogue, Markup]] = {}
 """Rendered `Dashboard.fragment`s by (template, tenant slug, language): templates only change with a release."""
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
@@ -75,15 +76,43 @@ class Dashboard:
         key = (template, self.tenant.slug, self.language)
         html = _fragments.get(key)
         if html is None:
-            engine = self.request.app.template_engine
-            assert engine is not None, "the app renders templates"
-            with use_language(self.language):
-                rendered = engine.engine.get_template(template).render(tenant=self.tenant)
-            html = Markup(rendered)  # noqa: S704 - rendered by an autoescaping template
+            html = self._render_fragment(template)
             if len(_fragments) >= _FRAGMENTS_LIMIT:
                 _fragments.clear()
             _fragments[key] = html
         return html
+
+    def sidebar(self) -> Markup:
+        """The frame's sidebar (templates/crm/_sidebar.html), rendered once per process for each tenant name,
+        catalogue, language and section: it changes with nothing else, and every page shows it."""
+        current = self.section()
+        key = ("crm/_sidebar.html", self.tenant.slug, self.tenant.name, self.language, id(self.catalogue), current)
+        found = _sidebars.get(key)
+        if found is not None and found[0] is self.catalogue:
+            return found[1]
+        html = self._render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)
+        if len(_sidebars) >= _FRAGMENTS_LIMIT:
+            _sidebars.clear()
+        _sidebars[key] = (self.catalogue, html)  # the catalogue kept with it: its identity is not reused meanwhile
+        return html
+
+    def section(self) -> str | None:
+        """Where this page is in the sidebar: "" (home), an object's name, "salla", "import", "settings" or None."""
+        here = self.request.url.path
+        if here.rstrip("/") == self.url("").rstrip("/"):
+            return ""
+        for obj in self.sidebar_objects():
+            link = self.url("o", obj.name)
+            if here == link or here.startswith(link + "/"):
+                return obj.name
+        return next((name for name in ("salla", "import", "settings") if here.startswith(self.url(name))), None)
+
+    def _render_fragment(self, template: str, **context: Any) -> Markup:
+        engine = self.request.app.template_engine
+        assert engine is not None, "the app renders templates"
+        with use_language(self.language):
+            rendered = engine.engine.get_template(template).render(tenant=self.tenant, **context)
+        return Markup(rendered)  # noqa: S704 - rendered by an autoescaping template
 
     def page(self, template: str, status_code: int = 200, **context: Any) -> Template:
         return Template(
