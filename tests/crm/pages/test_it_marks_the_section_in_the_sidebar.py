@@ -58,14 +58,7 @@ async def test_it_shows_a_new_object_and_speaks_the_pages_language(
         await schema_changes.create_object(
             connection,
             world.acme,
-            schema_changes.NewObject(
-                name="branches",
-                singular="branch",
-                label_singular_en="Branch",
-                label_singular_ar="فرع",
-                label_plural_en="Branches",
-                label_plural_ar="الفروع",
-            ),
+            schema_changes.NewObject("branches", "branch", "Branch", "فرع", "Branches", "الفروع"),
         )
     after = (await client.get("/t/acme/o/people")).text
     await client.get("/language/ar?next=/")
