@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from app.crm.fields import FieldDefinition
@@ -24,14 +26,19 @@ ROWS_REMEMBERED = 4096
 RowT = TypeVar("RowT")
 
 
-def row_values(row: Mapping[str, Any], columns: Sequence[str]) -> tuple[Hashable, ...]:
-    """The values of ``columns`` in a database row, hashable (a JSON value as canonical text)."""
-    values = tuple(row[column] for column in columns)
+def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Hashable, ...]:
+    """The values of ``columns`` (two or more) in a database row, hashable (a JSON value as canonical text)."""
+    values: tuple[Any, ...] = _getter(columns)(row)
     try:
         hash(values)
     except TypeError:
         values = tuple(_hashable(value) for value in values)
     return values
+
+
+@lru_cache(maxsize=256)
+def _getter(columns: tuple[str, ...]) -> itemgetter[Any]:
+    return itemgetter(*columns)
 
 
 def _hashable(value: Any) -> Hashable:

@@ -26,7 +26,7 @@ from litestar.response import Redirect, Response, Template
 from markupsafe import Markup, escape
 
 from app.crm import query, records, views
-from app.crm.fields import FieldDefinition, FieldType, RecordInvalid, column_names, to_api
+from app.crm.fields import FieldDefinition, FieldType, RecordInvalid, column_names
 from app.crm.metadata import ObjectDefinition
 from app.crm.pages.dashboard import Dashboard, toast
 from app.crm.pages.list_data import COUNT_CAP, ListPage, count_up_to, fetch_list_page
@@ -353,11 +353,11 @@ async def _rows(
     """The page's rows, each rendered unless this process rendered the same one before (app/crm/pages/list_rows.py)."""
     language = dashboard.language
     base = dashboard.url("o", obj.name)
-    links = [column for column in columns if column.type == FieldType.RELATION]
-    link_ids = [{field.name: to_api(field, row) for field in links} for row in page.rows] if links else []
+    links = [(column.name, column_names(column)[0]) for column in columns if column.type == FieldType.RELATION]
+    link_ids = [{name: row[column] for name, column in links} for row in page.rows] if links else []
     titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
     layout = RowMemory.layout(obj, columns, base, language)
-    read = ["id", *(name for field in page.fields for name in column_names(field))]
+    read = ("id", *(name for field in page.fields for name in column_names(field)))
     shows: list[tuple[str, str, Shower]] | None = None
     rows: list[Row] = []
     for number, raw in enumerate(page.rows):

@@ -111,12 +111,12 @@ def test_it_forgets_the_oldest_rows_first_and_never_answers_for_another_object()
 
 def test_json_values_make_a_key_by_their_content() -> None:
     first = row_values(
-        {"id": 1, "emails": {"primary": "a@example.com", "additional": ["b@example.com"]}}, ["id", "emails"]
+        {"id": 1, "emails": {"primary": "a@example.com", "additional": ["b@example.com"]}}, ("id", "emails")
     )
     same = row_values(
-        {"id": 1, "emails": {"additional": ["b@example.com"], "primary": "a@example.com"}}, ["id", "emails"]
+        {"id": 1, "emails": {"additional": ["b@example.com"], "primary": "a@example.com"}}, ("id", "emails")
     )
-    other = row_values({"id": 1, "emails": {"primary": "a@example.com", "additional": []}}, ["id", "emails"])
+    other = row_values({"id": 1, "emails": {"primary": "a@example.com", "additional": []}}, ("id", "emails"))
 
     assert hash(first) == hash(same)
     assert first == same
