@@ -76,7 +76,7 @@ class Dashboard:
         key = (template, self.tenant.slug, self.language)
         html = _fragments.get(key)
         if html is None:
-            html = self._render_fragment(template)
+            html = self.render_fragment(template)
             if len(_fragments) >= _FRAGMENTS_LIMIT:
                 _fragments.clear()
             _fragments[key] = html
@@ -90,7 +90,7 @@ class Dashboard:
         found = _sidebars.get(key)
         if found is not None and found[0] is self.catalogue:
             return found[1]
-        html = self._render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)
+        html = self.render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)
         if len(_sidebars) >= _FRAGMENTS_LIMIT:
             _sidebars.clear()
         _sidebars[key] = (self.catalogue, html)  # the catalogue kept with it: its identity is not reused meanwhile
@@ -107,7 +107,8 @@ class Dashboard:
                 return obj.name
         return next((name for name in ("salla", "import", "settings") if here.startswith(self.url(name))), None)
 
-    def _render_fragment(self, template: str, **context: Any) -> Markup:
+    def render_fragment(self, template: str, **context: Any) -> Markup:
+        """``template`` rendered on its own (no request in its context) in the page's language."""
         engine = self.request.app.template_engine
         assert engine is not None, "the app renders templates"
         with use_language(self.language):

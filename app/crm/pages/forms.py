@@ -347,6 +347,8 @@ class FormState:
     language: str = "en"
     options_base: str = ""
     """``/t/<slug>/o/<object>/fields``: where relation inputs fetch their choices as people type."""
+    blank: bool = False
+    """Nothing typed in it yet and no choices looked up: the same for every record (see `Dashboard.new_inputs`)."""
 
     def value(self, field_def: FieldDefinition, part: str | None = None) -> str:
         found = self.draft.get(input_name(field_def, part))

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -244,6 +245,7 @@ def _page_context(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[s
         "list_url": dashboard.url("o", obj.name),
         "notes_obj": dashboard.catalogue.get(NOTES),
         "tasks_obj": dashboard.catalogue.get(TASKS),
+        "new_inputs": partial(_new_inputs, dashboard),
     }
 
 
@@ -510,7 +512,35 @@ def _new_form(dashboard: Dashboard, panel: _Panel, draft: dict[str, Any] | None 
     base = draft_of_record(panel.fields(linked), None, dashboard.timezone)
     for name, value in panel.defaults(linked).items():
         base[name] = base.get(name) or value
-    return _state(dashboard, linked, {**base, **(draft or {})}, prefix=f"new-{panel.kind}")
+    state = _state(dashboard, linked, {**base, **(draft or {})}, prefix=f"new-{panel.kind}")
+    state.blank = draft is None
+    return state
+
+
+def _new_inputs(dashboard: Dashboard, kind: str, form: FormState | None) -> Markup:
+    """The inputs of the "add a note/task" form (templates/crm/_record_new_inputs.html). A blank form is the same on
+    every record page of a tenant, language and catalogue: rendered once per process."""
+    panel = _PANELS[kind]
+    linked = dashboard.catalogue.get(panel.object_name)
+    if form is None or linked is None:
+        return Markup("")
+    fields = panel.fields(linked)
+    if not form.blank:
+        return dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
+    key = (kind, id(linked), dashboard.tenant.slug, dashboard.language, dashboard.timezone)
+    found = _blank_inputs.get(key)
+    if found is not None and found[0] is linked:
+        return found[1]
+    html = dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
+    if len(_blank_inputs) >= _BLANK_INPUTS_LIMIT:
+        _blank_inputs.clear()
+    _blank_inputs[key] = (linked, html)  # the object kept with it: its identity is not reused meanwhile
+    return html
+
+
+_PANELS = {panel.kind: panel for panel in (_NOTES, _TASKS)}
+_BLANK_INPUTS_LIMIT = 1000
+_blank_inputs: dict[tuple[Any, ...], tuple[ObjectDefinition, Markup]] = {}
 
 
 def _item_prefix(panel: _Panel, item_id: uuid.UUID) -> str:

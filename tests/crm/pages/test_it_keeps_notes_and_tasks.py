@@ -10,7 +10,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from app.crm import links, records
+from app.crm import links, records, schema_changes
 from app.crm.metadata import Catalogue
 from app.crm.records import Actor
 from app.crm.services import catalogue_of, crm_connection
@@ -254,3 +254,33 @@ async def test_notes_are_escaped_and_sanitised(client: AsyncClient, world: World
     assert "&lt;i&gt;title&lt;/i&gt;" in added.text
     assert "<script>alert(1)" not in added.text
     assert "javascript:" not in added.text
+
+
+async def test_the_blank_add_forms_stay_blank_and_follow_the_catalogue_and_language(
+    client: AsyncClient, world: World, settings: Settings
+) -> None:
+    """The blank "add" forms are rendered once per process (records.py, `_new_inputs`): what one person typed must
+    never show on another page, and a renamed field or another language must show at once."""
+    sara, huda = await _customer(settings, world), await _customer(settings, world, "Huda")
+    await sign_in(client, "alice@example.com")
+    first = (await client.get(f"/t/acme/o/people/{sara}")).text
+    refused = await client.post(
+        f"/t/acme/o/people/{sara}/tasks", data={"title": "", "due_at": "2026-04-02T10:00"}, headers=_htmx(client)
+    )
+    other = (await client.get(f"/t/acme/o/people/{huda}")).text
+    async with crm(settings, world.acme) as (connection, _catalogue):
+        await schema_changes.change_field(
+            connection, world.acme, "tasks", "title", schema_changes.FieldChanges(label_en="To do", label_ar="المهمة")
+        )
+    renamed = (await client.get(f"/t/acme/o/people/{huda}")).text
+    await client.get("/language/ar?next=/")
+    arabic = (await client.get(f"/t/acme/o/people/{huda}")).text
+
+    assert refused.status_code == 422
+    assert 'value="2026-04-02T10:00"' in refused.text
+    assert 'value="2026-04-02T10:00"' not in other
+    assert 'id="new-task-title"' in first
+    assert 'id="new-task-title"' in other
+    assert 'placeholder="To do"' in renamed
+    assert 'placeholder="To do"' not in other
+    assert 'placeholder="المهمة"' in arabic
