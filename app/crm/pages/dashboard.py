@@ -22,13 +22,14 @@ from app.crm.records import Actor
 from app.crm.services import catalogue_of, crm_connection
 from app.lib.i18n import DEFAULT_TIMEZONE, activate, use_language
 from app.lib.locale import locale_for
+from app.lib.remembered import Remembered
 from app.tenancy.repository import TenantRecord
 
 __all__ = ["Dashboard", "open_dashboard", "toast"]
 
 _FRAGMENTS_LIMIT = 1000
 _fragments: dict[tuple[str, str, str], Markup] = {}
-_sidebars: dict[tuple[Any, ...], tuple[Catalogue, Markup]] = {}
+_sidebars: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
 """Rendered `Dashboard.fragment`s by (template, tenant slug, language): templates only change with a release."""
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
@@ -86,14 +87,11 @@ class Dashboard:
         """The frame's sidebar (templates/crm/_sidebar.html), rendered once per process for each tenant name,
         catalogue, language and section: it changes with nothing else, and every page shows it."""
         current = self.section()
-        key = ("crm/_sidebar.html", self.tenant.slug, self.tenant.name, self.language, id(self.catalogue), current)
-        found = _sidebars.get(key)
-        if found is not None and found[0] is self.catalogue:
-            return found[1]
-        html = self.render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)
-        if len(_sidebars) >= _FRAGMENTS_LIMIT:
-            _sidebars.clear()
-        _sidebars[key] = (self.catalogue, html)  # the catalogue kept with it: its identity is not reused meanwhile
+        key = (self.tenant.slug, self.tenant.name, self.language, id(self.catalogue), current)
+        html = _sidebars.get(self.catalogue, key)
+        if html is None:
+            html = self.render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)
+            _sidebars.put(self.catalogue, key, html)
         return html
 
     def section(self) -> str | None:

@@ -48,7 +48,7 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
-from app.crm.pages.list_rows import RowMemory, row_values
+from app.crm.pages.list_rows import ROWS_REMEMBERED, row_layout, row_values
 from app.crm.pages.present import (
     Shower,
     field_label,
@@ -61,6 +61,7 @@ from app.crm.pages.present import (
 )
 from app.lib.i18n import format_number, ngettext
 from app.lib.i18n import gettext as _
+from app.lib.remembered import Remembered
 
 __all__ = ["LIST_ROUTES"]
 
@@ -344,7 +345,7 @@ async def _list_view(dashboard: Dashboard, state: ListState, saved: list[dict[st
     return listing
 
 
-_remembered_rows: RowMemory[Row] = RowMemory()
+_remembered_rows: Remembered[Row] = Remembered(ROWS_REMEMBERED)
 
 
 async def _rows(
@@ -356,7 +357,7 @@ async def _rows(
     links = [(column.name, column_names(column)[0]) for column in columns if column.type == FieldType.RELATION]
     link_ids = [{name: row[column] for name, column in links} for row in page.rows] if links else []
     titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
-    layout = RowMemory.layout(obj, columns, base, language)
+    layout = row_layout(obj, columns, base, language)
     read = ("id", *(name for field in page.fields for name in column_names(field)))
     shows: list[tuple[str, str, Shower]] | None = None
     rows: list[Row] = []

@@ -54,6 +54,7 @@ from app.crm.pages.record_data import (
     timeline_entries,
 )
 from app.lib.i18n import gettext as _
+from app.lib.remembered import Remembered
 
 __all__ = ["RECORD_PAGE_ROUTES"]
 
@@ -528,19 +529,15 @@ def _new_inputs(dashboard: Dashboard, kind: str, form: FormState | None) -> Mark
     if not form.blank:
         return dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
     key = (kind, id(linked), dashboard.tenant.slug, dashboard.language, dashboard.timezone)
-    found = _blank_inputs.get(key)
-    if found is not None and found[0] is linked:
-        return found[1]
-    html = dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
-    if len(_blank_inputs) >= _BLANK_INPUTS_LIMIT:
-        _blank_inputs.clear()
-    _blank_inputs[key] = (linked, html)  # the object kept with it: its identity is not reused meanwhile
+    html = _blank_inputs.get(linked, key)
+    if html is None:
+        html = dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
+        _blank_inputs.put(linked, key, html)
     return html
 
 
 _PANELS = {panel.kind: panel for panel in (_NOTES, _TASKS)}
-_BLANK_INPUTS_LIMIT = 1000
-_blank_inputs: dict[tuple[Any, ...], tuple[ObjectDefinition, Markup]] = {}
+_blank_inputs: Remembered[Markup] = Remembered(1000)
 
 
 def _item_prefix(panel: _Panel, item_id: uuid.UUID) -> str:

@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from app.crm import records, schema_changes
 from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
 from app.crm.metadata import ObjectDefinition, load_catalogue
-from app.crm.pages.list_rows import RowMemory, row_values
+from app.crm.pages.list_rows import row_values
 from app.crm.records import Actor
 from app.crm.services import crm_connection
 from app.settings import Settings
@@ -94,21 +94,6 @@ async def test_it_shows_a_renamed_option_and_the_other_language(
     assert _cells(arabic, "tier") == ['<span class="chip chip-yellow">ذهبي لامع</span>']
 
 
-def test_it_forgets_the_oldest_rows_first_and_never_answers_for_another_object() -> None:
-    memory: RowMemory[str] = RowMemory(size=2)
-    people, companies = _definition("people"), _definition("companies")
-    layout = RowMemory.layout(people, [], "/t/acme/o/people", "en")
-
-    memory.put(people, (*layout, 1), "row 1")
-    memory.put(people, (*layout, 2), "row 2")
-    memory.put(people, (*layout, 3), "row 3")
-
-    assert len(memory) == 2
-    assert memory.get(people, (*layout, 1)) is None
-    assert memory.get(people, (*layout, 3)) == "row 3"
-    assert memory.get(companies, (*layout, 3)) is None
-
-
 def test_json_values_make_a_key_by_their_content() -> None:
     first = row_values(
         {"id": 1, "emails": {"primary": "a@example.com", "additional": ["b@example.com"]}}, ("id", "emails")
@@ -121,17 +106,3 @@ def test_json_values_make_a_key_by_their_content() -> None:
     assert hash(first) == hash(same)
     assert first == same
     assert first != other
-
-
-def _definition(name: str) -> ObjectDefinition:
-    return ObjectDefinition(
-        name=name,
-        singular=name.rstrip("s"),
-        label_singular_en=name,
-        label_singular_ar=name,
-        label_plural_en=name,
-        label_plural_ar=name,
-        table_name=name,
-        is_custom=False,
-        fields=(),
-    )
