@@ -24,7 +24,8 @@ class Remembered(Generic[ValueT]):
         self._values: dict[Hashable, tuple[object, ValueT]] = {}
 
     def get(self, owner: object, key: Hashable) -> ValueT | None:
-        """The value stored under ``key`` for ``owner`` (the object whose identity the key holds), or None."""
+        """The value stored under ``key`` for ``owner`` (the object whose identity the key holds, or None when the
+        key holds none), or None."""
         found = self._values.get(key)
         return found[1] if found is not None and found[0] is owner else None
 

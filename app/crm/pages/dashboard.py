@@ -28,9 +28,10 @@ from app.tenancy.repository import TenantRecord
 __all__ = ["Dashboard", "open_dashboard", "toast"]
 
 _FRAGMENTS_LIMIT = 1000
-_fragments: dict[tuple[str, str, str], Markup] = {}
-_sidebars: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
+_fragments: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
 """Rendered `Dashboard.fragment`s by (template, tenant slug, language): templates only change with a release."""
+_sidebars: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
+"""Rendered sidebars by (tenant slug and name, language, catalogue, section); the catalogue is their owner."""
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
 _HIDDEN_OBJECTS = frozenset({"order_items"})
@@ -75,12 +76,10 @@ class Dashboard:
         """A part of the frame that depends on nothing but the tenant's slug and the language (the search palette),
         rendered once per process."""
         key = (template, self.tenant.slug, self.language)
-        html = _fragments.get(key)
+        html = _fragments.get(None, key)
         if html is None:
             html = self.render_fragment(template)
-            if len(_fragments) >= _FRAGMENTS_LIMIT:
-                _fragments.clear()
-            _fragments[key] = html
+            _fragments.put(None, key, html)
         return html
 
     def sidebar(self) -> Markup:
