@@ -10,40 +10,40 @@ object, so a new key. The database is still read on every request: this saves re
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from app.crm.fields import FieldDefinition
+from app.crm.fields import Column, FieldDefinition, columns
 from app.crm.metadata import ObjectDefinition
 
-__all__ = ["ROWS_REMEMBERED", "row_layout", "row_values"]
+__all__ = ["ROWS_REMEMBERED", "row_layout", "row_reader"]
 
 ROWS_REMEMBERED = 4096
 """About 80 pages of 50 rows: a few megabytes per process."""
 
 
 def row_layout(
-    obj: ObjectDefinition, columns: Sequence[FieldDefinition], base: str, language: str
+    obj: ObjectDefinition, shown: Sequence[FieldDefinition], base: str, language: str
 ) -> tuple[Hashable, ...]:
     """What every row of one page shares (the start of each row's key; ``obj`` is the key's owner)."""
-    return (id(obj), tuple(field.name for field in columns), base, language)
+    return (id(obj), tuple(field.name for field in shown), base, language)
 
 
-def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Hashable, ...]:
-    """The values of ``columns`` (two or more) in a database row, hashable (a JSON value as canonical text)."""
-    values: tuple[Any, ...] = _getter(columns)(row)
-    try:
-        hash(values)
-    except TypeError:
-        values = tuple(_hashable(value) for value in values)
-    return values
+def row_reader(fields: Sequence[FieldDefinition]) -> Callable[[Mapping[str, Any]], tuple[Hashable, ...]]:
+    """What a row's key holds of a database row read for ``fields``: ``id`` and every column, hashable (a JSON or
+    array column as canonical text). Made once per page: which columns need that is known from the fields."""
+    read = [Column("id", "uuid"), *(column for field in fields for column in columns(field))]
+    names = [column.name for column in read if column.sql_type not in _NESTED]
+    nested = [column.name for column in read if column.sql_type in _NESTED]
+    plain: Callable[[Mapping[str, Any]], Any] = itemgetter(*names)  # ``id`` at least: a tuple from two names on
+    if not nested:
+        return plain if len(names) > 1 else lambda row: (row["id"],)
+    return lambda row: (plain(row), *(_hashable(row[name]) for name in nested))
 
 
-@lru_cache(maxsize=256)
-def _getter(columns: tuple[str, ...]) -> itemgetter[Any]:
-    return itemgetter(*columns)
+_NESTED = frozenset({"jsonb", "json", "text[]"})
+"""Column types asyncpg reads as lists or dicts (not hashable)."""
 
 
 def _hashable(value: Any) -> Hashable:

@@ -48,7 +48,7 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
-from app.crm.pages.list_rows import ROWS_REMEMBERED, row_layout, row_values
+from app.crm.pages.list_rows import ROWS_REMEMBERED, row_layout, row_reader
 from app.crm.pages.present import (
     Shower,
     field_label,
@@ -363,12 +363,12 @@ async def _rows(
     link_ids = [{name: row[column] for name, column in links} for row in page.rows] if links else []
     titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
     layout = row_layout(obj, columns, base, language)
-    read = ("id", *(name for field in page.fields for name in column_names(field)))
+    values_of = row_reader(page.fields)
     shows: list[tuple[str, str, Shower]] | None = None
     rows: list[Row] = []
     for number, raw in enumerate(page.rows):
         shown_titles = tuple(titles.get(str(value)) for value in link_ids[number].values()) if links else ()
-        key = (*layout, row_values(raw, read), shown_titles)
+        key = (*layout, values_of(raw), shown_titles)
         row = _remembered_rows.get(obj, key)
         if row is None:
             if shows is None:

@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from app.crm import records, schema_changes
 from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
 from app.crm.metadata import ObjectDefinition, load_catalogue
-from app.crm.pages.list_rows import row_values
+from app.crm.pages.list_rows import row_reader
 from app.crm.records import Actor
 from app.crm.services import crm_connection
 from app.settings import Settings
@@ -95,14 +95,14 @@ async def test_it_shows_a_renamed_option_and_the_other_language(
 
 
 def test_json_values_make_a_key_by_their_content() -> None:
-    first = row_values(
-        {"id": 1, "emails": {"primary": "a@example.com", "additional": ["b@example.com"]}}, ("id", "emails")
-    )
-    same = row_values(
-        {"id": 1, "emails": {"additional": ["b@example.com"], "primary": "a@example.com"}}, ("id", "emails")
-    )
-    other = row_values({"id": 1, "emails": {"primary": "a@example.com", "additional": []}}, ("id", "emails"))
+    emails = FieldDefinition(name="emails", type=FieldType.EMAILS, label_en="E-mail", label_ar="البريد")
+    key_of = row_reader([emails])
+
+    first = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
+    same = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
+    other = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
+    another_record = key_of({"id": 2, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
 
     assert hash(first) == hash(same)
     assert first == same
-    assert first != other
+    assert len({first, other, another_record}) == 3
