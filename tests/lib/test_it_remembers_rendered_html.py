@@ -26,19 +26,20 @@ def test_it_forgets_the_oldest_first() -> None:
 def test_it_never_answers_for_another_owner() -> None:
     memory: Remembered[str] = Remembered(size=10)
     first, second = Catalogue(), Catalogue()
-    memory.put(first, ("people", id(first)), "rendered from the first")
+    memory.put(first, "people", "rendered from the first")
 
-    assert memory.get(second, ("people", id(first))) is None
-    assert memory.get(first, ("people", id(first))) == "rendered from the first"
+    assert memory.get(second, "people") is None
+    assert memory.get(None, "people") is None
+    assert memory.get(first, "people") == "rendered from the first"
 
 
 def test_it_keeps_its_owner_alive_so_no_other_object_takes_its_identity() -> None:
     memory: Remembered[str] = Remembered(size=10)
     owner = Catalogue()
-    key = id(owner)
-    memory.put(owner, key, "html")
+    identity = id(owner)
+    memory.put(owner, "sidebar", "html")
     del owner
 
     newcomers = [Catalogue() for _ in range(1000)]
 
-    assert all(id(newcomer) != key for newcomer in newcomers)
+    assert all(id(newcomer) != identity for newcomer in newcomers)

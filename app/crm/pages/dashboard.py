@@ -31,7 +31,7 @@ _FRAGMENTS_LIMIT = 1000
 _fragments: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
 """Rendered `Dashboard.fragment`s by (template, tenant slug, language): templates only change with a release."""
 _sidebars: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
-"""Rendered sidebars by (tenant slug and name, language, catalogue, section); the catalogue is their owner."""
+"""Rendered sidebars by (tenant slug and name, language, section); the catalogue is their owner."""
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
 _HIDDEN_OBJECTS = frozenset({"order_items"})
@@ -86,7 +86,7 @@ class Dashboard:
         """The frame's sidebar (templates/crm/_sidebar.html), rendered once per process for each tenant name,
         catalogue, language and section: it changes with nothing else, and every page shows it."""
         current = self.section()
-        key = (self.tenant.slug, self.tenant.name, self.language, id(self.catalogue), current)
+        key = (self.tenant.slug, self.tenant.name, self.language, current)
         html = _sidebars.get(self.catalogue, key)
         if html is None:
             html = self.render_fragment("crm/_sidebar.html", dashboard=self, current=current, language=self.language)

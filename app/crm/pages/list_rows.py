@@ -1,10 +1,11 @@
 """The rows of a list page as HTML, remembered by everything they show.
 
 A row's HTML is a function of its record's columns, the titles of the records it links to, the columns shown, the
-language and the object's definition: formatting and escaping a dozen values costs more than reading them. So each
-web process remembers the last `ROWS_REMEMBERED` rows it rendered (`app.lib.remembered`), keyed by exactly those
-inputs. A record that changed reads back with other values and is rendered anew; a changed catalogue is a new
-object, so a new key. The database is still read on every request: this saves rendering, never a query.
+language and the object's definition (the owner of its key): formatting and escaping a dozen values costs more
+than reading them. So each web process remembers the last `ROWS_REMEMBERED` rows it rendered
+(`app.lib.remembered`), keyed by exactly those inputs. A record that changed reads back with other values and is
+rendered anew; a changed catalogue is a new object, so a new owner. The database is still read on every request:
+this saves rendering, never a query.
 """
 
 from __future__ import annotations
@@ -15,19 +16,11 @@ from operator import itemgetter
 from typing import Any
 
 from app.crm.fields import Column, FieldDefinition, columns
-from app.crm.metadata import ObjectDefinition
 
-__all__ = ["ROWS_REMEMBERED", "row_layout", "row_reader"]
+__all__ = ["ROWS_REMEMBERED", "row_reader"]
 
 ROWS_REMEMBERED = 4096
 """About 80 pages of 50 rows: a few megabytes per process."""
-
-
-def row_layout(
-    obj: ObjectDefinition, shown: Sequence[FieldDefinition], base: str, language: str
-) -> tuple[Hashable, ...]:
-    """What every row of one page shares (the start of each row's key; ``obj`` is the key's owner)."""
-    return (id(obj), tuple(field.name for field in shown), base, language)
 
 
 def row_reader(fields: Sequence[FieldDefinition]) -> Callable[[Mapping[str, Any]], tuple[Hashable, ...]]:

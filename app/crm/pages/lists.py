@@ -48,7 +48,7 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
-from app.crm.pages.list_rows import ROWS_REMEMBERED, row_layout, row_reader
+from app.crm.pages.list_rows import ROWS_REMEMBERED, row_reader
 from app.crm.pages.present import (
     Shower,
     field_label,
@@ -362,7 +362,7 @@ async def _rows(
     links = [(column.name, column_names(column)[0]) for column in columns if column.type == FieldType.RELATION]
     link_ids = [{name: row[column] for name, column in links} for row in page.rows] if links else []
     titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
-    layout = row_layout(obj, columns, base, language)
+    layout = (tuple(column.name for column in columns), base, language)
     values_of = row_reader(page.fields)
     shows: list[tuple[str, str, Shower]] | None = None
     rows: list[Row] = []

@@ -525,14 +525,13 @@ def _new_inputs(dashboard: Dashboard, kind: str, form: FormState | None) -> Mark
     linked = dashboard.catalogue.get(panel.object_name)
     if form is None or linked is None:
         return Markup("")
-    fields = panel.fields(linked)
-    if not form.blank:
-        return dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
-    key = (kind, id(linked), dashboard.tenant.slug, dashboard.language, dashboard.timezone)
-    html = _blank_inputs.get(linked, key)
+    key = (kind, dashboard.tenant.slug, dashboard.language, dashboard.timezone)
+    html = _blank_inputs.get(linked, key) if form.blank else None
     if html is None:
+        fields = panel.fields(linked)
         html = dashboard.render_fragment("crm/_record_new_inputs.html", kind=kind, fields=fields, form=form)
-        _blank_inputs.put(linked, key, html)
+        if form.blank:
+            _blank_inputs.put(linked, key, html)
     return html
 
 
