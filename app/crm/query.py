@@ -73,6 +73,7 @@ __all__ = [
     "compile_filter",
     "decode_cursor",
     "encode_cursor",
+    "escape_like",
     "fetch_page",
     "make_catalogue",
     "operators_for",
@@ -681,7 +682,7 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     """``text`` matched literally by LIKE/ILIKE. Backslash is PostgreSQL's default LIKE escape, so the SQL says no
     ``ESCAPE '\\'``: with it, a prepared statement's generic plan calls like_escape() on every row it filters."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -721,9 +722,9 @@ def _condition_sql(condition: Condition, query_field: QueryField, params: _Param
     if op is Op.CONTAINS and query_field.kind is Kind.TEXT_ARRAY:
         return f"{params.bind(value, sql_type)} = ANY({column})"
     if op is Op.CONTAINS:
-        return f"{column} ILIKE {params.bind('%' + _escape_like(value) + '%', 'text')}"
+        return f"{column} ILIKE {params.bind('%' + escape_like(value) + '%', 'text')}"
     if op is Op.STARTS_WITH:
-        return f"{column} ILIKE {params.bind(_escape_like(value) + '%', 'text')}"
+        return f"{column} ILIKE {params.bind(escape_like(value) + '%', 'text')}"
     return f"{column} {_COMPARISONS[op]} {params.bind(value, sql_type)}"
 
 

@@ -19,6 +19,7 @@ import asyncpg
 
 from app.crm.fields import quote_ident
 from app.crm.metadata import Catalogue, ObjectDefinition
+from app.crm.query import escape_like
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
@@ -42,11 +43,6 @@ def _term(query: str) -> str:
     if len(term) < 2:
         raise SearchTooShort("type at least 2 characters to search")
     return term
-
-
-def _like_escape(text: str) -> str:
-    """``text`` matched literally by LIKE (backslash is the default escape; see query._escape_like)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _search_sql(table: str) -> str:
@@ -107,5 +103,5 @@ def _hits_sql(searched: Sequence[ObjectDefinition]) -> str:
 
 
 def _parameters(term: str, limit: int) -> tuple[Any, ...]:
-    escaped = _like_escape(term)
+    escaped = escape_like(term)
     return f"%{escaped}%", f"{escaped}%", f"% {escaped}%", limit, term, BROAD_CANDIDATES
