@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -460,3 +461,32 @@ async def test_it_gives_every_slot_back_when_requests_are_cancelled(tenants: Ten
 async def _server_agrees(tenants: Tenants, pools: TenantPools) -> bool:
     """Once everything settles, the slots in use are exactly the connections the server has for us."""
     return await backends(tenants.server_url, tenants.roles) == pools.stats().open_connections
+
+
+async def test_it_hands_a_tenants_connections_out_first_come_first_served(tenants: Tenants) -> None:
+    """40 requests on one tenant with 2 connections, arriving at random: each gets a connection in the order it
+    asked for one. (asyncpg's own queue lets a request arriving just as a connection comes back take it ahead of
+    one already waiting, which then waits again at the back.)"""
+    tenant = tenants.all[0].as_tenant()
+    arrivals = random.Random(20261127)  # noqa: S311 - arrival times, not secrets
+    asked: list[int] = []
+    served: list[int] = []
+
+    async def request(pools: TenantPools, n: int) -> None:
+        for _ in range(5):
+            await asyncio.sleep(arrivals.random() * 0.003)
+            asked.append(n)
+            async with pools.connection(tenant) as connection:
+                served.append(n)
+                await connection.fetchval("SELECT 1")
+
+    async def body() -> None:
+        async with tenant_pools(PoolSettings(budget=4, per_tenant_max=2)) as pools:
+            async with pools.connection(tenant), pools.connection(tenant):
+                pass  # both connections open before the load: none is handed out while still connecting
+            await asyncio.gather(*(request(pools, n) for n in range(40)))
+            assert len(served) == 200
+            assert served == asked
+            assert pools.stats().waits > 100
+
+    await asyncio.wait_for(body(), 10)
