@@ -14,7 +14,7 @@ from app.crm.fields import FieldType
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.records import Actor, RecordNotFound, record_to_api
 
-__all__ = ["InvalidLink", "link_records", "related_records", "unlink_records"]
+__all__ = ["InvalidLink", "link_records", "records_related_to", "related_records", "unlink_records"]
 
 RELATION_NAME = r"^[a-z][a-z0-9_]{0,40}$"
 
@@ -79,6 +79,19 @@ async def related_records(
     limit: int = 20,
 ) -> dict[str, list[dict[str, Any]]]:
     await _require_live(connection, obj, record_id)
+    return await records_related_to(connection, catalogue, obj, record_id, limit=limit)
+
+
+async def records_related_to(
+    connection: asyncpg.Connection,
+    catalogue: Catalogue,
+    obj: ObjectDefinition,
+    record_id: uuid.UUID,
+    *,
+    limit: int = 20,
+) -> dict[str, list[dict[str, Any]]]:
+    """`related_records` of a record the caller has just read and found live (the record page): without reading
+    it again."""
     related: dict[str, list[dict[str, Any]]] = {}
     for name, ids in (await repository.linked_ids(connection, obj.name, record_id)).items():
         other = catalogue.get(name)

@@ -36,6 +36,7 @@ __all__ = [
     "restore_record",
     "search_text_of",
     "timeline",
+    "timeline_of",
     "update_record",
     "update_records",
 ]
@@ -263,6 +264,13 @@ async def timeline(
     """What happened to a record, newest first (a deleted record keeps its history)."""
     if await repository.fetch_record(connection, obj, record_id) is None:
         raise RecordNotFound(str(record_id))
+    return await timeline_of(connection, obj, record_id, limit=limit)
+
+
+async def timeline_of(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """`timeline` of a record the caller has just read (the record page): without reading it again."""
     return [
         {
             "at": event["happened_at"].isoformat(),

@@ -211,10 +211,10 @@ def _task_order(task: Mapping[str, Any]) -> tuple[bool, bool, str]:
     return (task.get("status") == "done", not due, due)
 
 
-async def panels(dashboard: Dashboard, obj: ObjectDefinition, record_id: uuid.UUID) -> Panels:
-    """Notes, tasks and related records of one record."""
-    found = await links.related_records(
-        dashboard.connection, dashboard.catalogue, obj, record_id, limit=_RELATED_PER_OBJECT
+async def panels(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any]) -> Panels:
+    """Notes, tasks and related records of a record the page has just read."""
+    found = await links.records_related_to(
+        dashboard.connection, dashboard.catalogue, obj, uuid.UUID(str(record["id"])), limit=_RELATED_PER_OBJECT
     )
     result = Panels()
     result.shows_notes, result.shows_tasks = has_notes_and_tasks(dashboard, obj)
@@ -248,14 +248,6 @@ async def panels(dashboard: Dashboard, obj: ObjectDefinition, record_id: uuid.UU
             RelatedGroup(obj=other, label=present.object_label(other, dashboard.language), items=items)
         )
     return result
-
-
-async def notes_of(dashboard: Dashboard, obj: ObjectDefinition, record_id: uuid.UUID) -> list[dict[str, Any]]:
-    return (await panels(dashboard, obj, record_id)).notes
-
-
-async def tasks_of(dashboard: Dashboard, obj: ObjectDefinition, record_id: uuid.UUID) -> list[dict[str, Any]]:
-    return (await panels(dashboard, obj, record_id)).tasks
 
 
 async def add_linked(
@@ -334,9 +326,10 @@ def _shown(field_def: FieldDefinition | None, value: Any, language: str, titles:
 
 
 async def timeline_entries(
-    dashboard: Dashboard, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = 50
+    dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any], *, limit: int = 50
 ) -> list[TimelineEntry]:
-    events = await records.timeline(dashboard.connection, obj, record_id, limit=limit)
+    """The timeline of a record the page has just read."""
+    events = await records.timeline_of(dashboard.connection, obj, uuid.UUID(str(record["id"])), limit=limit)
     language = dashboard.language
     value_rows: list[dict[str, Any]] = []
     linked_ids: dict[str, set[uuid.UUID]] = {}

@@ -256,7 +256,7 @@ async def record_page(
 ) -> Template:
     obj = dashboard.object(object_name)
     record = await records.get_record(dashboard.connection, obj, record_id)
-    found = await panels(dashboard, obj, record_id)
+    found = await panels(dashboard, obj, record)
     return dashboard.page(
         "crm/record.html",
         **_page_context(dashboard, obj, record),
@@ -264,7 +264,7 @@ async def record_page(
         panels=found,
         notes=found.notes,
         tasks=found.tasks,
-        timeline=await timeline_entries(dashboard, obj, record_id),
+        timeline=await timeline_entries(dashboard, obj, record),
         note_form=_new_form(dashboard, _NOTES),
         task_form=_new_form(dashboard, _TASKS),
     )
@@ -288,7 +288,7 @@ async def record_timeline(
     return dashboard.page(
         "crm/_record_timeline.html",
         **_page_context(dashboard, obj, record),
-        timeline=await timeline_entries(dashboard, obj, record_id),
+        timeline=await timeline_entries(dashboard, obj, record),
     )
 
 
@@ -551,7 +551,7 @@ async def _section(
     form: FormState | None,
     status_code: int = 200,
 ) -> Template:
-    found = await panels(dashboard, obj, uuid.UUID(str(record["id"])))
+    found = await panels(dashboard, obj, record)
     return dashboard.page(
         f"crm/_record_{panel.kind}s.html",
         status_code=status_code,
