@@ -92,15 +92,18 @@ async def records_related_to(
 ) -> dict[str, list[dict[str, Any]]]:
     """`related_records` of a record the caller has just read and found live (the record page): without reading
     it again."""
+    pointing = [
+        (other, field.name)
+        for other in catalogue.objects.values()
+        for field in other.fields
+        if field.type == FieldType.RELATION and field.settings.get("target") == obj.name
+    ]
+    linked, pointed = await repository.related_ids(connection, obj, record_id, pointing, limit=limit)
+    found = [(catalogue.get(name), ids) for name, ids in linked.items()]
+    found += [(other, ids) for (other, _column), ids in zip(pointing, pointed, strict=True)]
     related: dict[str, list[dict[str, Any]]] = {}
-    for name, ids in (await repository.linked_ids(connection, obj.name, record_id)).items():
-        other = catalogue.get(name)
-        if other is not None:
+    for other, ids in found:
+        if other is not None and ids:
             rows = await repository.live_records(connection, other, ids, limit=limit)
-            related.setdefault(name, []).extend(record_to_api(other, row) for row in rows)
-    for other in catalogue.objects.values():
-        for field in other.fields:
-            if field.type == FieldType.RELATION and field.settings.get("target") == obj.name:
-                rows = await repository.records_pointing_at(connection, other, field.name, record_id, limit=limit)
-                related.setdefault(other.name, []).extend(record_to_api(other, row) for row in rows)
+            related.setdefault(other.name, []).extend(record_to_api(other, row) for row in rows)
     return {name: records for name, records in related.items() if records}

@@ -25,8 +25,8 @@ __all__ = [
     "live_records",
     "lock_column",
     "record_in_column",
-    "records_pointing_at",
     "records_sharing",
+    "related_ids",
     "remove_link",
     "renumber_column",
     "repoint",
@@ -203,17 +203,36 @@ async def live_records(
     return rows
 
 
-async def records_pointing_at(
-    connection: asyncpg.Connection, obj: ObjectDefinition, column: str, record_id: uuid.UUID, *, limit: int
-) -> Sequence[asyncpg.Record]:
-    """Live records of ``obj`` whose relation ``column`` is ``record_id`` (a customer's orders, say)."""
-    rows: Sequence[asyncpg.Record] = await connection.fetch(
-        f"SELECT * FROM {_table(obj)} WHERE {quote_ident(column)} = $1 AND deleted_at IS NULL "  # noqa: S608
-        "ORDER BY updated_at DESC LIMIT $2",
-        record_id,
-        limit,
+async def related_ids(
+    connection: asyncpg.Connection,
+    obj: ObjectDefinition,
+    record_id: uuid.UUID,
+    pointing: Sequence[tuple[ObjectDefinition, str]],
+    *,
+    limit: int,
+) -> tuple[dict[str, list[uuid.UUID]], list[list[uuid.UUID]]]:
+    """In one statement: the records linked to this one (either way round, by object), and for each (object,
+    relation column) in ``pointing`` the ids of its newest ``limit`` live records whose column is this record (a
+    customer's orders, say). A record page asks this, then reads only the objects that have some."""
+    statement = (
+        "(SELECT -1 AS part, target_object AS object, target_id AS id FROM record_links"
+        " WHERE source_object = $1 AND source_id = $2"
+        " UNION SELECT -1, source_object, source_id FROM record_links WHERE target_object = $1 AND target_id = $2)"
     )
-    return rows
+    for part, (other, column) in enumerate(pointing):
+        statement += (
+            f" UNION ALL (SELECT {part}, NULL, id FROM {_table(other)} WHERE {quote_ident(column)} = $2"  # noqa: S608
+            " AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT $3)"
+        )
+    arguments: tuple[Any, ...] = (obj.name, record_id, limit) if pointing else (obj.name, record_id)
+    linked: dict[str, list[uuid.UUID]] = {}
+    pointed: list[list[uuid.UUID]] = [[] for _ in pointing]
+    for row in await connection.fetch(statement, *arguments):
+        if row["part"] < 0:
+            linked.setdefault(row["object"], []).append(row["id"])
+        else:
+            pointed[row["part"]].append(row["id"])
+    return linked, pointed
 
 
 async def add_timeline_event(

@@ -76,3 +76,23 @@ async def test_links_to_missing_or_foreign_records_are_refused(client: AsyncClie
     assert foreign.status_code == 404
     assert itself.status_code == 400
     assert bad_relation.status_code == 400
+
+
+async def test_a_customers_related_records_are_its_own_newest_live_ones(client: AsyncClient, world: World) -> None:
+    """Records whose relation fields point at the customer (orders, deals): newest changed first, at most 20 of
+    each, never a deleted one, never another customer's."""
+    acme = await _acme(world)
+    layla = await _create(client, acme, "people", {"first_name": "Layla"})
+    huda = await _create(client, acme, "people", {"first_name": "Huda"})
+    orders = [await _create(client, acme, "orders", {"reference": f"L-{n}", "customer": layla}) for n in range(22)]
+    await _create(client, acme, "orders", {"reference": "H-1", "customer": huda})
+    await _create(client, acme, "opportunities", {"name": "Eid hampers", "point_of_contact": layla})
+    await client.delete(f"/api/v1/orders/{orders[21]}", headers=acme)
+    changed = await client.patch(f"/api/v1/orders/{orders[0]}", json={"reference": "L-0b"}, headers=acme)
+
+    related = (await client.get(f"/api/v1/people/{layla}/related", headers=acme)).json()["data"]
+
+    assert changed.status_code == 200, changed.text
+    assert [o["reference"] for o in related["orders"]] == ["L-0b", *(f"L-{n}" for n in range(20, 1, -1))]
+    assert [d["name"] for d in related["opportunities"]] == ["Eid hampers"]
+    assert set(related) == {"orders", "opportunities"}
