@@ -78,6 +78,7 @@ async def related_records(
     *,
     limit: int = 20,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Everything related to a live record, by object; `RecordNotFound` if it is missing or deleted."""
     await _require_live(connection, obj, record_id)
     return await records_related_to(connection, catalogue, obj, record_id, limit=limit)
 
