@@ -16,9 +16,9 @@ p50 and p95 per target (median of the rounds) and the throughput ratio to the ba
 Targets (docs/benchmarks.md): ratio >= 0.4 and p95 < 50 ms.
 
 ``--against CHECKOUT`` also serves another checkout of Wosool (say ``git worktree add /tmp/before HEAD~1``) on
-the same tenant, and measures each dashboard page on both, one right after the other: a before/after comparison
-that the machine's load moves equally (rows marked "before"). Uses WOSOOL_BENCH_DATABASE_URL / WOSOOL_BENCH_REDIS_URL
-and drops everything it made.
+the same tenant, and measures each dashboard page on both, one right after the other (the "before" one first in
+every other round): a before/after comparison that the machine's load moves equally (rows marked "before").
+Uses WOSOOL_BENCH_DATABASE_URL / WOSOOL_BENCH_REDIS_URL and drops everything it made.
 """
 
 from __future__ import annotations
@@ -420,6 +420,17 @@ def _serve_before(
     return [twin for name in chosen for twin in ([name] if name == "bare" else [name, f"{name} (before)"])]
 
 
+def _in_round_order(names: list[str], number: int) -> list[str]:
+    """The pages in the order round ``number`` measures them: a page's "(before)" twin goes first in every other
+    round, so neither side of a paired comparison always follows the other."""
+    ordered = list(names)
+    if number % 2 == 0:
+        for at in range(1, len(ordered)):
+            if ordered[at] == f"{ordered[at - 1]} (before)":
+                ordered[at - 1], ordered[at] = ordered[at], ordered[at - 1]
+    return ordered
+
+
 def report(
     arguments: argparse.Namespace,
     urls: dict[str, tuple[str, list[str], dict[str, str]]],
@@ -441,7 +452,7 @@ def report(
     with ProcessPoolExecutor(max_workers=arguments.processes) as pool:
         for number in range(1, arguments.rounds + 1):
             figures = {}
-            for name in available:
+            for name in _in_round_order(available, number):
                 base, paths, headers = urls[name]
                 load = Load(
                     base, paths, headers, cookies, arguments.clients, arguments.warmup, arguments.seconds, number
