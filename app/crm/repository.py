@@ -175,16 +175,18 @@ async def remove_link(
     return not status.endswith(" 0")
 
 
+_LINKED = (
+    "SELECT target_object AS object, target_id AS id FROM record_links WHERE source_object = $1 AND source_id = $2"
+    " UNION SELECT source_object, source_id FROM record_links WHERE target_object = $1 AND target_id = $2"
+)
+"""The records linked to record $2 of object $1, either way round."""
+
+
 async def linked_ids(
     connection: asyncpg.Connection, object_name: str, record_id: uuid.UUID
 ) -> dict[str, list[uuid.UUID]]:
     """The records linked to this one, either way round, by object."""
-    rows = await connection.fetch(
-        "SELECT target_object AS object, target_id AS id FROM record_links WHERE source_object = $1 AND source_id = $2"
-        " UNION SELECT source_object, source_id FROM record_links WHERE target_object = $1 AND target_id = $2",
-        object_name,
-        record_id,
-    )
+    rows = await connection.fetch(_LINKED, object_name, record_id)
     linked: dict[str, list[uuid.UUID]] = {}
     for row in rows:
         linked.setdefault(row["object"], []).append(row["id"])
@@ -214,11 +216,7 @@ async def related_ids(
     """In one statement: the records linked to this one (either way round, by object), and for each (object,
     relation column) in ``pointing`` the ids of its newest ``limit`` live records whose column is this record (a
     customer's orders, say). A record page asks this, then reads only the objects that have some."""
-    statement = (
-        "(SELECT -1 AS part, target_object AS object, target_id AS id FROM record_links"
-        " WHERE source_object = $1 AND source_id = $2"
-        " UNION SELECT -1, source_object, source_id FROM record_links WHERE target_object = $1 AND target_id = $2)"
-    )
+    statement = f"SELECT -1 AS part, object, id FROM ({_LINKED}) AS linked"  # noqa: S608 (a constant)
     for part, (other, column) in enumerate(pointing):
         statement += (
             f" UNION ALL (SELECT {part}, NULL, id FROM {_table(other)} WHERE {quote_ident(column)} = $2"  # noqa: S608
