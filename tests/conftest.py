@@ -27,6 +27,7 @@ from app.accounts import passwords
 from app.factory import create_app
 from app.registry import database as registry
 from app.settings import PROJECT_ROOT, Settings
+from app.tenancy import cache as tenant_cache
 from app.tenancy import provisioning, runtime
 from app.tenancy.migrate import migrate_everything
 from app.tenancy.repository import TenantRecord
@@ -141,6 +142,7 @@ async def settings(
     redis = Redis.from_url(servers.redis_url)
     await redis.flushdb()
     await redis.aclose()
+    tenant_cache.forget_everything_here()
     test_settings = Settings(
         database_url=servers.database_url(name),
         redis_url=servers.redis_url,

@@ -8,17 +8,38 @@ A reader that fills the cache could otherwise race a writer: read the old row, t
 the cache, then the reader stores the old row for the whole TTL. So each slug has a generation number that
 every change increments; a reader stores what it read only if the generation is still the one it saw
 before reading.
+
+In front of Redis, each process remembers an *active* tenant for `MEMO_SECONDS` (every dashboard request resolves
+its tenant, and a Redis round trip costs the web process more than the rest of the lookup). A change made by this
+process clears its memo at once; other processes see it within `MEMO_SECONDS`. A tenant in any other status
+(provisioning, suspended...) is always read from Redis, so a tenant becoming ready shows at once.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 from redis.asyncio import Redis
 
 from app.tenancy.repository import TenantRecord
 
-__all__ = ["cached_tenant", "forget_tenant", "generation", "remember_tenant", "remember_unknown"]
+__all__ = [
+    "MEMO_SECONDS",
+    "cached_tenant",
+    "forget_everything_here",
+    "forget_tenant",
+    "generation",
+    "remember_tenant",
+    "remember_unknown",
+]
+
+MEMO_SECONDS = 1.0
+"""How long a process answers for an active tenant without asking Redis: how late a suspension made elsewhere
+reaches it."""
+_MEMO_LIMIT = 10_000
+_memo: dict[str, tuple[float, TenantRecord]] = {}
+"""slug -> (until when, tenant), oldest first."""
 
 _TTL_SECONDS = 300
 _UNKNOWN_TTL_SECONDS = 30
@@ -46,13 +67,27 @@ def _generation_key(slug: str) -> str:
 
 async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
     """The cached tenant, ``"unknown"`` if known not to exist, or None on a cache miss."""
+    memo = _memo.get(slug)
+    now = time.monotonic()
+    if memo is not None and memo[0] > now:
+        return memo[1]
     raw = await redis.get(_key(slug))
     if raw is None:
         return None
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     if text == _UNKNOWN:
         return _UNKNOWN
-    return TenantRecord.from_cache(json.loads(text))
+    tenant = TenantRecord.from_cache(json.loads(text))
+    if tenant.status == "active":
+        _remember_here(slug, tenant, now + MEMO_SECONDS)
+    return tenant
+
+
+def _remember_here(slug: str, tenant: TenantRecord, until: float) -> None:
+    _memo.pop(slug, None)
+    if len(_memo) >= _MEMO_LIMIT:
+        del _memo[next(iter(_memo))]
+    _memo[slug] = (until, tenant)
 
 
 async def generation(redis: Redis, slug: str) -> str:
@@ -71,11 +106,17 @@ async def remember_unknown(redis: Redis, slug: str, seen_generation: str) -> Non
 
 async def forget_tenant(redis: Redis, slug: str) -> None:
     """Call after the change is committed."""
+    _memo.pop(slug, None)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(_generation_key(slug))
         pipe.expire(_generation_key(slug), _GENERATION_TTL_SECONDS)
         pipe.delete(_key(slug))
         await pipe.execute()
+
+
+def forget_everything_here() -> None:
+    """Drop this process's memo (when the Redis behind it is emptied or replaced, as between tests)."""
+    _memo.clear()
 
 
 async def _set_if_unchanged(redis: Redis, slug: str, value: str, ttl: int, seen_generation: str) -> None:

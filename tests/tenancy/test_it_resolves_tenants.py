@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 
 from app.settings import Settings
-from app.tenancy import repository, services
+from app.tenancy import cache, repository, services
 from tests.conftest import World
 from tests.people import sign_in
 
@@ -94,8 +97,6 @@ async def test_an_unknown_slug_is_remembered_until_a_tenant_takes_it(
 
 async def test_a_lookup_that_read_before_a_change_does_not_cache_the_old_row(world: World, redis: Redis) -> None:
     """The race behind a 300 s stale "provisioning" status: read, change + invalidate, then store."""
-    from app.tenancy import cache
-
     seen = await cache.generation(redis, "acme")
     old_row = await repository.tenant_by_slug("acme")
     assert old_row is not None
@@ -105,3 +106,59 @@ async def test_a_lookup_that_read_before_a_change_does_not_cache_the_old_row(wor
 
     assert await redis.get("wosool:tenant:slug:acme") is None
     assert (await services.find_tenant(redis, "acme")).status == "suspended"  # type: ignore[union-attr]
+
+
+async def _status(redis: Redis, slug: str = "acme") -> str | None:
+    tenant = await services.find_tenant(redis, slug)
+    return None if tenant is None else tenant.status
+
+
+async def _changed_in_another_process(redis: Redis, slug: str, **changes: object) -> None:
+    """What another web process does when it changes a tenant: the registry row, then Redis (not our memo)."""
+    tenant = await repository.tenant_by_slug(slug)
+    assert tenant is not None
+    await repository.update_tenant(tenant.id, **changes)
+    await redis.incr(f"wosool:tenant:generation:{slug}")
+    await redis.delete(f"wosool:tenant:slug:{slug}")
+
+
+async def test_a_suspension_made_elsewhere_reaches_this_process_within_its_memo_time(
+    world: World, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MEMO_SECONDS", 0.3)
+    assert await _status(redis) == "active"  # from the registry
+    assert await _status(redis) == "active"  # from Redis, and kept here
+
+    await _changed_in_another_process(redis, "acme", status="suspended")
+    meanwhile = await _status(redis)
+    await asyncio.sleep(0.35)
+    later = await _status(redis)
+
+    assert meanwhile == "active"
+    assert later == "suspended"
+
+
+async def test_a_tenant_that_is_not_active_is_never_kept_in_memory(
+    world: World, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MEMO_SECONDS", 60.0)
+    await repository.update_tenant(world.acme.id, status="provisioning")
+    await services.tenant_changed(redis, "acme")
+    await _status(redis)
+    assert await _status(redis) == "provisioning"
+
+    await _changed_in_another_process(redis, "acme", status="active")
+
+    assert await _status(redis) == "active"
+
+
+async def test_a_change_made_by_this_process_applies_here_at_once(
+    world: World, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MEMO_SECONDS", 60.0)
+    await _status(redis)
+    assert await _status(redis) == "active"
+
+    await services.suspend_tenant(redis, "acme", actor="test")
+
+    assert await _status(redis) == "suspended"
