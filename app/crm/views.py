@@ -17,6 +17,7 @@ from app.crm.fields import FieldType
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.queryable import query_fields
 from app.crm.records import RecordList, list_records_by
+from app.lib.remembered import Remembered
 
 __all__ = [
     "ME",
@@ -26,6 +27,7 @@ __all__ = [
     "delete_view",
     "get_view",
     "list_views",
+    "shown_views",
     "update_view",
     "view_records",
 ]
@@ -119,6 +121,24 @@ async def list_views(
 ) -> list[dict[str, Any]]:
     """Shared views and the viewer's own, of one object or all."""
     return [_api(row) for row in await view_store.fetch_views(connection, object_name, viewer)]
+
+
+_TENANTS_REMEMBERED = 1000
+_every_view: Remembered[tuple[tuple[uuid.UUID | None, dict[str, Any]], ...]] = Remembered(_TENANTS_REMEMBERED)
+"""Every saved view of a tenant, kept with the tenant's catalogue: a view saved, changed or deleted bumps the
+catalogue's version (tenant migration 0011), which gives the tenant a new catalogue, so these are never stale.
+Each with its owner (None: shared)."""
+
+
+async def shown_views(
+    connection: asyncpg.Connection, catalogue: Catalogue, object_name: str, viewer: uuid.UUID
+) -> list[dict[str, Any]]:
+    """What `list_views` answers, for the dashboard's pages: read once per catalogue. Treat them as read-only."""
+    every = _every_view.get(catalogue, "views")
+    if every is None:
+        every = tuple((row["owner_user_id"], _api(row)) for row in await view_store.fetch_every_view(connection))
+        _every_view.put(catalogue, "views", every)
+    return [view for owner, view in every if view["object"] == object_name and owner in (None, viewer)]
 
 
 async def get_view(connection: asyncpg.Connection, view_id: uuid.UUID, viewer: uuid.UUID | None) -> dict[str, Any]:

@@ -129,7 +129,7 @@ def _view_filter_text(view: dict[str, Any] | None) -> str:
 async def _board_page(
     dashboard: Dashboard, obj: ObjectDefinition, *, field_name: str | None, view: str | None, filter: str | None
 ) -> BoardPage:
-    saved = await views.list_views(dashboard.connection, obj.name, dashboard.member.user_id)
+    saved = await views.shown_views(dashboard.connection, dashboard.catalogue, obj.name, dashboard.member.user_id)
     chosen: dict[str, Any] | None = None
     if view:
         chosen = next((item for item in saved if item["id"] == view), None)

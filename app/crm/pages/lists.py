@@ -143,7 +143,7 @@ async def _state(
     before: str | None = None,
 ) -> tuple[ListState, list[dict[str, Any]]]:
     """The list's state and the object's saved views (shared ones and the viewer's own)."""
-    saved = await views.list_views(dashboard.connection, obj.name, dashboard.member.user_id)
+    saved = await views.shown_views(dashboard.connection, dashboard.catalogue, obj.name, dashboard.member.user_id)
     chosen: dict[str, Any] | None = None
     if view:
         chosen = next((item for item in saved if item["id"] == view), None)
