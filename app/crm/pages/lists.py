@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 
 from app.crm import query, records, views
@@ -419,8 +421,51 @@ def _op_labels() -> dict[str, str]:
     }
 
 
+_CONTROLS_REMEMBERED = 1000
+_remembered_controls: Remembered[Markup] = Remembered(_CONTROLS_REMEMBERED)
+
+
+def _list_controls(dashboard: Dashboard, listing: ListView) -> Markup:
+    """The saved views and the list's tools (templates/crm/_list_controls.html), rendered once per process for
+    everything they show; the catalogue, which carries the views, is their owner."""
+    state = listing.state
+    csrf_token = value_or_default(ScopeState.from_scope(dashboard.request.scope).csrf_token, "")
+    key = (
+        state.obj.name,
+        dashboard.language,
+        tuple(state.params().items()),
+        dashboard.member.user_id,
+        dashboard.can_manage,
+        csrf_token,
+        listing.error,
+    )
+    html = _remembered_controls.get(dashboard.catalogue, key)
+    if html is None:
+        html = dashboard.render_fragment(
+            "crm/_list_controls.html",
+            obj=state.obj,
+            language=dashboard.language,
+            state=replace(state, cursor=None, before=None),
+            views=listing.views,
+            builder_rows=listing.builder_rows,
+            field_choices=listing.field_choices,
+            datalists=listing.datalists,
+            choosable=listing.choosable,
+            error=listing.error,
+            can_manage=dashboard.can_manage,
+            board_base=dashboard.url("o", state.obj.name, "board"),
+            csrf_input=Markup(f'<input type="hidden" name="_csrf_token" value="{escape(csrf_token)}" />'),  # noqa: S704 - escaped
+            builder_ops=BUILDER_OPS,
+            op_labels=_op_labels(),
+            field_label=field_label,
+        )
+        _remembered_controls.put(dashboard.catalogue, key, html)
+    return html
+
+
 def _render(dashboard: Dashboard, listing: ListView, template: str = "crm/list.html") -> Template:
     obj = listing.state.obj
+    whole_page = template == "crm/list.html"
     return dashboard.page(
         template,
         status_code=400 if listing.error else 200,
@@ -429,8 +474,7 @@ def _render(dashboard: Dashboard, listing: ListView, template: str = "crm/list.h
         state=listing.state,
         object_plural=object_label(obj, dashboard.language),
         object_singular=object_label(obj, dashboard.language, plural=False),
-        builder_ops=BUILDER_OPS,
-        op_labels=_op_labels(),
+        list_controls=_list_controls(dashboard, listing) if whole_page else None,
         option_label=option_label,
         field_label=field_label,
     )
