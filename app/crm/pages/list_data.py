@@ -7,9 +7,10 @@ turns the rows around: both directions use the same indexes, and no page ever ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from app.crm import query
 from app.crm.fields import FieldDefinition, column_names, quote_ident, to_api
 from app.crm.metadata import ObjectDefinition
 from app.crm.queryable import query_fields
+from app.lib.remembered import Remembered
 
 __all__ = ["COUNT_CAP", "ListPage", "count_up_to", "fetch_list_page", "list_catalogue"]
 
@@ -46,9 +48,18 @@ class ListPage:
         ]
 
 
-def list_catalogue(obj: ObjectDefinition) -> dict[str, query.QueryField]:
-    """What a list may filter and sort on: the object's queryable names, and ``id``."""
-    return query.make_catalogue([*query_fields(obj), _ID])
+_QUERYABLE_REMEMBERED = 1000
+_queryable: Remembered[Mapping[str, query.QueryField]] = Remembered(_QUERYABLE_REMEMBERED)
+
+
+def list_catalogue(obj: ObjectDefinition) -> Mapping[str, query.QueryField]:
+    """What a list may filter and sort on: the object's queryable names, and ``id``. Made once per object
+    definition (a changed object is a new definition)."""
+    found = _queryable.get(obj, "queryable")
+    if found is None:
+        found = MappingProxyType(query.make_catalogue([*query_fields(obj), _ID]))
+        _queryable.put(obj, "queryable", found)
+    return found
 
 
 def _reversed(keys: Sequence[query.SortKey]) -> tuple[query.Sort, ...]:
@@ -62,7 +73,7 @@ def _cursor(keys: Sequence[query.SortKey], row: Any) -> str:
 
 
 def _reading(
-    catalogue: dict[str, query.QueryField], fields: Sequence[FieldDefinition]
+    catalogue: Mapping[str, query.QueryField], fields: Sequence[FieldDefinition]
 ) -> tuple[dict[str, query.QueryField], list[str]]:
     """The catalogue extended with every column of ``fields`` (a composite field's other parts, such as a phone
     field's additional numbers, are not query names), and the names to select: a page reads only what it shows."""

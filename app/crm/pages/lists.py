@@ -281,7 +281,27 @@ class ListView:
         return str(self.state.view["id"]) if self.state.view is not None else ""
 
 
+_HEADERS_REMEMBERED = 1000
+_remembered_headers: Remembered[tuple[Header, ...]] = Remembered(_HEADERS_REMEMBERED)
+
+
 def _headers(dashboard: Dashboard, state: ListState, columns: list[FieldDefinition]) -> list[Header]:
+    """The table's column headers with their sort links, made once per process for what they depend on."""
+    key = (
+        state.base,
+        tuple(state.params().items()),
+        state.sort_text,
+        tuple(column.name for column in columns),
+        dashboard.language,
+    )
+    headers = _remembered_headers.get(state.obj, key)
+    if headers is None:
+        headers = tuple(_make_headers(dashboard, state, columns))
+        _remembered_headers.put(state.obj, key, headers)
+    return list(headers)
+
+
+def _make_headers(dashboard: Dashboard, state: ListState, columns: list[FieldDefinition]) -> list[Header]:
     sorts: tuple[query.Sort, ...] = ()
     with contextlib.suppress(query.QueryError):
         sorts = query.parse_sorts(state.sort_text)

@@ -1,6 +1,6 @@
-"""A list's saved views and tools are rendered once per process for everything they show
-(`_list_controls` in app/crm/pages/lists.py): whoever looks, in whatever language, with whatever filter and CSRF
-token, must see their own, and a view saved anywhere must show on the next page."""
+"""A list's saved views and tools, and its column headers, are made once per process for everything they show
+(`_list_controls` and `_headers` in app/crm/pages/lists.py): whoever looks, in whatever language, with whatever
+filter and CSRF token, must see their own, and a view saved anywhere must show on the next page."""
 
 from __future__ import annotations
 
@@ -133,3 +133,24 @@ async def test_a_page_that_cannot_be_read_opens_the_filter_tools_and_the_next_on
     assert '<details class="list-tool" open>' in broken.text
     assert fine.status_code == 200
     assert '<details class="list-tool" open>' not in fine.text
+
+
+def _sort_links(page: str) -> list[str]:
+    return re.findall(r'<a href="([^"]+)" class="sort-link"', page)
+
+
+async def test_the_column_headers_sort_within_the_filter_and_speak_the_language(
+    client: AsyncClient, world: World
+) -> None:
+    await sign_in(client, "alice@example.com")
+    plain = (await client.get(LIST)).text
+    filtered = (await client.get(LIST, params={"filter": 'city[eq]:"Riyadh"'})).text
+    await client.get("/language/ar", params={"next": LIST})
+    arabic = (await client.get(LIST)).text
+
+    assert _sort_links(plain)
+    assert not any("filter=" in link for link in _sort_links(plain))
+    assert all("filter=city" in link for link in _sort_links(filtered))
+    assert 'City<span class="sort-mark"' in plain
+    assert 'City<span class="sort-mark"' not in arabic
+    assert 'المدينة<span class="sort-mark"' in arabic
