@@ -25,26 +25,14 @@ ROWS_REMEMBERED = 4096
 
 def row_reader(fields: Sequence[FieldDefinition]) -> Callable[[Mapping[str, Any]], tuple[Hashable, ...]]:
     """What a row's key holds of a database row read for ``fields``: ``id`` and every column, hashable (a JSON or
-    array column as canonical text). Made once per page: which columns may need that is known from the fields, and
-    most rows hold none there (or NULL), so a row is only rebuilt when one of them does."""
+    array column as canonical text). Made once per page: which columns need that is known from the fields."""
     read = [Column("id", "uuid"), *(column for field in fields for column in columns(field))]
     names = [column.name for column in read if column.sql_type not in _NESTED]
     nested = [column.name for column in read if column.sql_type in _NESTED]
-    everything: Callable[[Mapping[str, Any]], Any] = itemgetter(*names, *nested)  # a tuple: ``id`` and one more
-    if len(names) + len(nested) == 1:
-        return lambda row: (row["id"],)
+    plain: Callable[[Mapping[str, Any]], Any] = itemgetter(*names)  # ``id`` at least: a tuple from two names on
     if not nested:
-        return everything
-    first_nested = len(names)
-
-    def read_row(row: Mapping[str, Any]) -> tuple[Hashable, ...]:
-        values: tuple[Any, ...] = everything(row)
-        for value in values[first_nested:]:
-            if isinstance(value, dict | list):
-                return tuple(_hashable(item) for item in values)
-        return values
-
-    return read_row
+        return plain if len(names) > 1 else lambda row: (row["id"],)
+    return lambda row: (plain(row), *(_hashable(row[name]) for name in nested))
 
 
 _NESTED = frozenset({"jsonb", "json", "text[]"})
