@@ -17,7 +17,6 @@ from app.lib.i18n import format_date, format_datetime, format_money, format_numb
 
 __all__ = [
     "field_label",
-    "field_value",
     "gettext_in",
     "object_label",
     "option_label",
@@ -39,29 +38,6 @@ def object_label(obj: ObjectDefinition, language: str, *, plural: bool = True) -
 
 def field_label(field: FieldDefinition, language: str) -> str:
     return field.label_ar if language == "ar" else field.label_en
-
-
-_EDIT_ICON = Markup(
-    '<svg aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="14" height="14"><path fill="currentColor" '
-    'd="M11.7 1.3a1 1 0 0 1 1.4 0l1.6 1.6a1 1 0 0 1 0 1.4l-8.5 8.5-3.6.9.9-3.6z'
-    'M3.9 10.9l-.4 1.6 1.6-.4 7.2-7.2-1.2-1.2z"/>'
-    "</svg>"
-)
-
-
-def field_value(field: FieldDefinition, shown: str, field_url: str, language: str) -> Markup:
-    """The INNER HTML of a ``[data-field-slot]``: a field's value as shown and the button that edits it in place
-    (``GET <field_url>/edit``). The slot itself belongs to the page (the record page's ``<dd>``, a table cell).
-    Built here rather than in a template macro: a record page shows a few dozen, and a macro call costs more than
-    the HTML it makes."""
-    empty = Markup('<span class="muted field-empty">%s</span>') % gettext_in("Empty", language)
-    edit_label = escape(gettext_in("Edit %(field)s", language)) % {"field": field_label(field, language)}
-    return Markup(
-        '<span class="field-value" data-field-open dir="auto">%s</span>\n'
-        '<button type="button" class="field-edit-button" hx-get="%s/edit" hx-target="closest [data-field-slot]" '
-        'hx-swap="innerHTML" hx-push-url="false"\n'
-        '        aria-label="%s" title="%s">\n  %s\n</button>'
-    ) % (shown or empty, field_url, edit_label, gettext_in("Edit", language), _EDIT_ICON)
 
 
 def option_label(field: FieldDefinition, value: str | None, language: str) -> str:

@@ -247,7 +247,6 @@ def _page_context(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[s
         "notes_obj": dashboard.catalogue.get(NOTES),
         "tasks_obj": dashboard.catalogue.get(TASKS),
         "new_inputs": partial(_new_inputs, dashboard),
-        "field_value": present.field_value,
     }
 
 
@@ -353,7 +352,6 @@ async def _field_show(
     titles = await field_titles(dashboard, obj, [{field_def.name: record.get(field_def.name)}])
     return dashboard.page(
         "crm/_field_show.html",
-        field_value=present.field_value,
         obj=obj,
         record=record,
         field=field_def,
