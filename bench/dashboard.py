@@ -17,7 +17,8 @@ Targets (docs/benchmarks.md): ratio >= 0.4 and p95 < 50 ms.
 
 ``--against CHECKOUT`` also serves another checkout of Wosool (say ``git worktree add /tmp/before HEAD~1``) on
 the same tenant, and measures each dashboard page on both, one right after the other (the "before" one first in
-every other round): a before/after comparison that the machine's load moves equally (rows marked "before").
+every other round): a before/after comparison that the machine's load moves equally (rows marked "before"), and
+after / before within each round at the end.
 Uses WOSOOL_BENCH_DATABASE_URL / WOSOOL_BENCH_REDIS_URL and drops everything it made.
 """
 
@@ -505,8 +506,24 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
             f"| {label} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {waiting:.1f} ms | {ratio:.2f}x "
             f"| {cpu:.2f} ms | {verdict} |"
         )
+    _paired(names, rounds)
     errors = sum(figures[name].errors for figures in rounds for name in names)
     print(f"non-200 answers: {errors}")
+
+
+def _paired(names: list[str], rounds: list[dict[str, Figures]]) -> None:
+    """With ``--against``: after / before within each round, the comparison the machine's drift moves least."""
+    pages = [name for name in names if f"{name} (before)" in names]
+    if pages:
+        print("after / before, round by round (requests/s; web CPU per request):")
+    for name in pages:
+        before = f"{name} (before)"
+        speed = [figures[name].rps / figures[before].rps for figures in rounds]
+        cpu = [figures[name].cpu_ms / figures[before].cpu_ms for figures in rounds]
+        print(
+            f"  {name}: {' '.join(f'{value:.2f}' for value in speed)} (median {statistics.median(speed):.2f}); "
+            f"CPU {' '.join(f'{value:.2f}' for value in cpu)} (median {statistics.median(cpu):.2f})"
+        )
 
 
 # --- profiling one page in-process -----------------------------------------------------------------------------------
