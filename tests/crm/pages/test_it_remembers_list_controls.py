@@ -39,9 +39,7 @@ def _form_tokens(page: str) -> set[str]:
     return set(re.findall(r'name="_csrf_token" value="([^"]+)"', page))
 
 
-async def test_each_person_sees_their_own_views_and_what_their_role_allows(
-    client: AsyncClient, world: World, app: Litestar
-) -> None:
+async def test_each_person_sees_their_own_views_and_what_their_role_allows(client: AsyncClient, world: World) -> None:
     await sign_in(client, "alice@example.com")
     saved = await client.post(f"{LIST}/views", data={"name": "Alice's own"}, headers=_token(client))
     assert saved.status_code == 303
@@ -95,7 +93,7 @@ async def test_the_tools_follow_the_filter_and_the_language(client: AsyncClient,
 
 
 async def test_a_private_view_stays_with_its_owner_among_people_of_the_same_role(
-    client: AsyncClient, world: World, app: Litestar
+    client: AsyncClient, world: World
 ) -> None:
     await add_member(world.acme, "dana@example.com")  # a member, as bob is
     await sign_in(client, "bob@example.com")
