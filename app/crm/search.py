@@ -23,11 +23,14 @@ from app.crm.query import escape_like
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
-__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "SearchTooShort", "search_everything"]
+__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "RECENT_ROWS", "SearchTooShort", "search_everything"]
 
 MAX_QUERY_LENGTH = 200
 BROAD_CANDIDATES = 200
 """A term with more matches than this in one object is ranked among the most recently created this many."""
+RECENT_ROWS = 20 * BROAD_CANDIDATES
+"""How many of the newest rows are walked for a term's candidates before the trigram index is asked instead: a term
+matching one row in twenty or more is served by the walk alone."""
 
 
 class SearchTooShort(ValueError):
@@ -45,26 +48,31 @@ def _term(query: str) -> str:
     return term
 
 
-def _search_sql(table: str) -> str:
-    """One statement, one round trip: a probe counts the matches up to one more than `BROAD_CANDIDATES` (the
-    trigram index finds them; a broad term stops the scan early), then exactly one of two branches runs (a
-    one-time filter gates the other): every match ranked, or the newest candidates ranked.
+def _candidates_sql(table: str) -> str:
+    """The newest `BROAD_CANDIDATES` matches (every match of a narrower term) in one statement that reads each
+    row once: first the newest `RECENT_ROWS` rows are walked by ``created_at`` until that many match (a broad term
+    stops the walk early: a name one customer in twelve has is found within 2,400 rows); only when they hold fewer
+    does a second branch (a one-time filter gates it) take every match through the trigram index and keep the
+    newest. Either way the same candidates: the newest matches of the whole table.
 
-    The probe's LIMIT is a constant and the candidates' a parameter on purpose: asyncpg reuses prepared
-    statements, so PostgreSQL may plan them once for any term (a generic plan), and these are the limits with
-    which such a plan still probes through the trigram index and walks the newest rows by ``created_at``."""
-    matching = f"FROM {table} WHERE deleted_at IS NULL AND search_text LIKE $1"
-    ranked = (
-        "ORDER BY ts_rank_cd(search_vector, plainto_tsquery('simple', $5)) DESC, "
-        "(search_text LIKE $2 OR search_text LIKE $3) DESC, updated_at DESC LIMIT $4"
+    The limits are constants and the fallback is fenced (``OFFSET 0``) on purpose: asyncpg reuses prepared
+    statements, so PostgreSQL may plan them once for any term (a generic plan), and these keep such a plan walking
+    ``created_at`` for the recent rows and the trigram index for the rest."""
+    recent = (
+        f"SELECT * FROM (SELECT id, created_at, updated_at, search_text, search_vector FROM {table} "  # noqa: S608
+        f"WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT {RECENT_ROWS}) AS recent_rows "
+        f"WHERE search_text LIKE $1 LIMIT {BROAD_CANDIDATES}"
     )
-    probe = f"SELECT count(*) AS n FROM (SELECT 1 {matching} LIMIT {BROAD_CANDIDATES + 1}) AS probe"  # noqa: S608
+    every_match = (
+        f"SELECT id, created_at, updated_at, search_text, search_vector FROM {table} "  # noqa: S608
+        f"WHERE deleted_at IS NULL AND search_text LIKE $1 "
+        f"AND (SELECT count(*) FROM recent) < {BROAD_CANDIDATES} OFFSET 0"
+    )
     return (  # the table name is quoted, the values are bound
-        f"WITH found AS ({probe}) "  # noqa: S608
-        f"(SELECT * {matching} AND (SELECT n FROM found) <= $6 {ranked}) "
-        "UNION ALL "
-        f"(SELECT * FROM (SELECT * {matching} AND (SELECT n FROM found) > $6 "
-        f"ORDER BY created_at DESC LIMIT $6) AS newest {ranked})"
+        f"WITH recent AS MATERIALIZED ({recent}) "  # noqa: S608
+        f"SELECT * FROM recent WHERE (SELECT count(*) FROM recent) = {BROAD_CANDIDATES} "
+        f"UNION ALL (SELECT * FROM ({every_match}) AS every_match "
+        f"ORDER BY created_at DESC LIMIT {BROAD_CANDIDATES})"
     )
 
 
@@ -93,15 +101,16 @@ async def search_everything(
 def _hits_sql(searched: Sequence[ObjectDefinition]) -> str:
     """The ids of every object's best hits (``part``: the object's place in ``searched``) and the keys they were
     ranked by: a UNION does not keep the order of each object's answer."""
+    rank = "ts_rank_cd(hits.search_vector, (SELECT plainto_tsquery('simple', $5)))"  # the query parsed once
     starts = "(hits.search_text LIKE $2 OR hits.search_text LIKE $3)"
     return " UNION ALL ".join(
-        f"(SELECT {part} AS part, hits.id, ts_rank_cd(hits.search_vector, plainto_tsquery('simple', $5)) AS rank, "  # noqa: S608 (names quoted, values bound)
-        f"{starts} AS starts, hits.updated_at "
-        f"FROM ({_search_sql(quote_ident(obj.table_name))}) AS hits)"
+        f"(SELECT {part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at "  # noqa: S608 (names quoted, values bound)
+        f"FROM ({_candidates_sql(quote_ident(obj.table_name))}) AS hits "
+        "ORDER BY rank DESC, starts DESC, hits.updated_at DESC LIMIT $4)"
         for part, obj in enumerate(searched)
     )
 
 
 def _parameters(term: str, limit: int) -> tuple[Any, ...]:
     escaped = escape_like(term)
-    return f"%{escaped}%", f"{escaped}%", f"% {escaped}%", limit, term, BROAD_CANDIDATES
+    return f"%{escaped}%", f"{escaped}%", f"% {escaped}%", limit, term

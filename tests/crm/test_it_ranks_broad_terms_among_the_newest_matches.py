@@ -1,0 +1,84 @@
+"""A broad term (more than `BROAD_CANDIDATES` matches in one object) is ranked among its newest matches only, and
+the same candidates are chosen whether the matches sit among the newest `RECENT_ROWS` rows (found by walking
+``created_at``) or further back (found through the trigram index)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+from saq import Queue
+
+from app.crm.metadata import load_catalogue
+from app.crm.search import BROAD_CANDIDATES, RECENT_ROWS, search_everything
+from app.crm.search_text import search_text
+from app.settings import Settings
+from app.tenancy import runtime
+from app.tenancy.services import tenant_database
+from tests.people import create_organization
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def connection(settings: Settings, redis: Redis, queue: Queue) -> AsyncIterator[asyncpg.Connection]:
+    tenant = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
+    pools = await runtime.open_pools(settings)
+    async with pools.connection(await tenant_database(tenant, settings)) as connection:
+        yield connection
+
+
+async def _add_people(connection: asyncpg.Connection, first_names: list[str]) -> None:
+    """People created (and last changed) one minute apart, the first of the list the newest."""
+    already = await connection.fetchval("SELECT count(*) FROM people")
+    rows = [
+        (uuid.uuid4(), NOW - timedelta(minutes=n), NOW - timedelta(minutes=n), name, search_text([name]))
+        for n, name in enumerate(first_names, start=already)
+    ]
+    await connection.copy_records_to_table(
+        "people", records=rows, columns=["id", "created_at", "updated_at", "first_name", "search_text"]
+    )
+
+
+async def _found(connection: asyncpg.Connection, term: str) -> list[str]:
+    catalogue = await load_catalogue(connection)
+    found = await search_everything(connection, catalogue, term, per_object=3)
+    return [person["first_name"] for person in found.get("people", [])]
+
+
+async def test_it_ranks_a_whole_word_first_among_the_newest_matches(connection: asyncpg.Connection) -> None:
+    partial = ["Samira"] * (BROAD_CANDIDATES + 50)
+    partial[100] = "Sam"  # among the newest 200 matches
+    await _add_people(connection, [*partial, "Sam Old"])  # the 251st newest match: not a candidate
+
+    assert await _found(connection, "sam") == ["Sam", "Samira", "Samira"]
+
+
+async def test_it_finds_matches_older_than_the_recent_rows(connection: asyncpg.Connection) -> None:
+    await _add_people(connection, ["Khalid"] * RECENT_ROWS)
+    await _add_people(connection, ["Samira", "Sam", "Samson"])
+
+    assert await _found(connection, "sam") == ["Sam", "Samira", "Samson"]
+    assert await _found(connection, "zzz") == []
+
+
+async def test_it_keeps_the_newest_candidates_of_a_broad_term_beyond_the_recent_rows(
+    connection: asyncpg.Connection,
+) -> None:
+    await _add_people(connection, ["Khalid"] * RECENT_ROWS)
+    older = ["Samira"] * (BROAD_CANDIDATES + 50)
+    older[100] = "Sam"
+    await _add_people(connection, [*older, "Sam Old"])
+
+    assert await _found(connection, "sam") == ["Sam", "Samira", "Samira"]
+
+
+async def test_it_ignores_deleted_matches(connection: asyncpg.Connection) -> None:
+    await _add_people(connection, ["Sam", "Samira"])
+    await connection.execute("UPDATE people SET deleted_at = now() WHERE first_name = 'Sam'")
+
+    assert await _found(connection, "sam") == ["Samira"]
