@@ -12,7 +12,9 @@ throwaway registry and tenant (bench/tenant.py) seeded with COPY, signed in as a
 is `bare_app()` below. Load: ``--clients`` concurrent clients (keep-alive httpx.AsyncClient connections) spread
 over ``--processes`` client processes, each target for ``--warmup`` seconds unmeasured, then ``--seconds``
 measured; the four targets one after the other, and the whole sequence ``--rounds`` times. Prints requests/s,
-p50 and p95 per target (median of the rounds) and the throughput ratio to the bare page of the same round.
+p50 and p95 per target (median of the rounds), the throughput ratio to the bare page of the same round, and where
+the machine's CPU went per request: the server's web processes, PostgreSQL (every postgres process on the machine)
+and the load's own client processes.
 Targets (docs/benchmarks.md): ratio >= 0.4 and p95 < 50 ms.
 
 ``--against CHECKOUT`` also serves another checkout of Wosool (say ``git worktree add /tmp/before HEAD~1``) on
@@ -165,6 +167,8 @@ class Result:
     """Warm-up included (for the server's CPU time per request)."""
     errors: int = 0
     first_error: str = ""
+    cpu_seconds: float = 0.0
+    """The client process's own CPU time (user + system), warm-up included."""
 
 
 async def _hammer(load: Load) -> Result:
@@ -172,15 +176,20 @@ async def _hammer(load: Load) -> Result:
     one shared pool for all of them costs more client CPU than the bare page costs the server)."""
     result = Result()
     rng = random.Random(load.seed)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     measure_from = started + load.warmup
     stop_at = measure_from + load.seconds
 
+    # The signed-in member's cookies travel as a fixed header: httpx's cookie jar (the standard library's) cost every
+    # client about 0.15 ms of CPU a request, on the cores the servers use.
+    headers = {**load.headers, "Cookie": "; ".join(f"{name}={value}" for name, value in load.cookies.items())}
+    if not load.cookies:
+        del headers["Cookie"]
+
     async def one_client() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            base_url=load.base_url, headers=load.headers, cookies=load.cookies, limits=limits, timeout=30
-        ) as client:
+        async with httpx.AsyncClient(base_url=load.base_url, headers=headers, limits=limits, timeout=30) as client:
             while True:
                 path = rng.choice(load.paths)
                 sent = time.perf_counter()
@@ -198,6 +207,7 @@ async def _hammer(load: Load) -> Result:
                     result.first_error = result.first_error or f"{response.status_code} {path}"
 
     await asyncio.gather(*(one_client() for _ in range(load.clients)))
+    result.cpu_seconds = time.process_time() - cpu_started
     return result
 
 
@@ -219,20 +229,38 @@ class Figures:
     first_error: str
     cpu_ms: float
     """The server process's CPU time per request (user + system), warm-up included."""
+    postgres_ms: float
+    """Every PostgreSQL process's CPU time on this machine per request, warm-up included."""
+    clients_ms: float
+    """The load's client processes' CPU time per request, warm-up included."""
+
+
+def _processes() -> tuple[dict[int, int], dict[int, int], set[int]]:
+    """Every process's parent and CPU ticks so far (user + system), and which are PostgreSQL's. Linux /proc."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    postgres: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):  # the process ended while we looked
+            continue
+        fields, number = rest.split(), int(stat.parent.name)
+        parents[number], ticks[number] = int(fields[1]), int(fields[11]) + int(fields[12])
+        if name == "postgres":
+            postgres.add(number)
+    return parents, ticks, postgres
+
+
+def postgres_seconds() -> float:
+    """CPU time so far of this machine's PostgreSQL processes (living ones: backends come and go)."""
+    _parents, ticks, postgres = _processes()
+    return sum(ticks[number] for number in postgres) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a server: the process and its living descendants (its uvicorn workers).
-    Linux /proc."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        number = int(stat.parent.name)
-        parents[number], ticks[number] = int(fields[1]), int(fields[11]) + int(fields[12])
+    """User + system CPU time so far of a server: the process and its living descendants (its uvicorn workers)."""
+    parents, ticks, _postgres = _processes()
     tree, grown = {pid}, True
     while grown:
         children = {child for child, parent in parents.items() if parent in tree} - tree
@@ -248,9 +276,9 @@ def measure(pool: ProcessPoolExecutor, processes: int, clients: int, template: L
         for n, share in enumerate(shares)
         if share
     ]
-    cpu_before = cpu_seconds(server)
+    cpu_before, postgres_before = cpu_seconds(server), postgres_seconds()
     results = list(pool.map(_run_load, loads))
-    cpu = cpu_seconds(server) - cpu_before
+    cpu, postgres = cpu_seconds(server) - cpu_before, postgres_seconds() - postgres_before
     latencies = [value for result in results for value in result.latencies_ms]
     errors = sum(result.errors for result in results)
     first = next((result.first_error for result in results if result.first_error), "")
@@ -262,6 +290,8 @@ def measure(pool: ProcessPoolExecutor, processes: int, clients: int, template: L
         errors,
         first,
         cpu * 1000 / every if every else float("nan"),
+        postgres * 1000 / every if every else float("nan"),
+        sum(result.cpu_seconds for result in results) * 1000 / every if every else float("nan"),
     )
 
 
@@ -462,7 +492,8 @@ def report(
                 done = figures[name]
                 print(
                     f"round {number} {name:>6}: {done.rps:8.0f} req/s  p50 {done.p50:6.1f} ms  p95 {done.p95:6.1f} ms"
-                    f"  server CPU {done.cpu_ms:5.2f} ms/request"
+                    f"  CPU ms/request: server {done.cpu_ms:5.2f} PostgreSQL {done.postgres_ms:5.2f}"
+                    f" clients {done.clients_ms:5.2f}"
                     + (f"  errors {done.errors} (first: {done.first_error})" if done.errors else ""),
                     flush=True,
                 )
@@ -481,9 +512,9 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
     )
     print(
         "| page | requests/s | p50 | p95 | clients / requests/s | ratio to the bare page | web CPU per request "
-        "| targets (ratio >= 0.4, p95 < 50 ms) |"
+        "| PostgreSQL / clients CPU per request | targets (ratio >= 0.4, p95 < 50 ms) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     labels = {
         "bare": "bare Litestar page, 50 static rows (Jinja)",
         "list": f"customers list `/t/{{slug}}/o/people` ({arguments.people:,} people)",
@@ -500,11 +531,13 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
         ratios = [figures[name].rps / figures["bare"].rps for figures in rounds if "bare" in figures]
         ratio = statistics.median(ratios) if ratios else float("nan")
         cpu = statistics.median(figures[name].cpu_ms for figures in rounds)
+        postgres = statistics.median(figures[name].postgres_ms for figures in rounds)
+        clients = statistics.median(figures[name].clients_ms for figures in rounds)
         verdict = "" if name == "bare" else ("met" if ratio >= RATIO_TARGET and p95 < P95_TARGET_MS else "MISSED")
         waiting = arguments.clients / rps * 1000 if rps else float("nan")  # Little's law: the mean latency
         print(
             f"| {label} | {rps:,.0f} | {p50:.1f} ms | {p95:.1f} ms | {waiting:.1f} ms | {ratio:.2f}x "
-            f"| {cpu:.2f} ms | {verdict} |"
+            f"| {cpu:.2f} ms | {postgres:.2f} / {clients:.2f} ms | {verdict} |"
         )
     _paired(names, rounds)
     errors = sum(figures[name].errors for figures in rounds for name in names)
