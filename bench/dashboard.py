@@ -258,10 +258,16 @@ def _processes() -> tuple[dict[int, int], dict[int, int], set[int]]:
     return parents, ticks, postgres
 
 
-def postgres_seconds() -> float:
-    """CPU time so far of this machine's PostgreSQL processes (living ones: backends come and go)."""
+def postgres_seconds() -> dict[int, float]:
+    """CPU time so far of each of this machine's PostgreSQL processes."""
     _parents, ticks, postgres = _processes()
-    return sum(ticks[number] for number in postgres) / os.sysconf("SC_CLK_TCK")
+    return {number: ticks[number] / os.sysconf("SC_CLK_TCK") for number in postgres}
+
+
+def postgres_seconds_since(before: dict[int, float]) -> float:
+    """CPU time PostgreSQL's processes used since ``before``: backends come and go, so process by process (one that
+    ended in between takes its share with it)."""
+    return sum(seconds - before.get(number, 0.0) for number, seconds in postgres_seconds().items())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -284,7 +290,7 @@ def measure(pool: ProcessPoolExecutor, processes: int, clients: int, template: L
     ]
     cpu_before, postgres_before = cpu_seconds(server), postgres_seconds()
     results = list(pool.map(_run_load, loads))
-    cpu, postgres = cpu_seconds(server) - cpu_before, postgres_seconds() - postgres_before
+    cpu, postgres = cpu_seconds(server) - cpu_before, postgres_seconds_since(postgres_before)
     latencies = [value for result in results for value in result.latencies_ms]
     errors = sum(result.errors for result in results)
     first = next((result.first_error for result in results if result.first_error), "")
