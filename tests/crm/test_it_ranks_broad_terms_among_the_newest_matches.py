@@ -13,11 +13,13 @@ import pytest
 from redis.asyncio import Redis
 from saq import Queue
 
+from app.crm import schema_changes
 from app.crm.metadata import load_catalogue
 from app.crm.search import BROAD_CANDIDATES, RECENT_ROWS, search_everything
 from app.crm.search_text import search_text
 from app.settings import Settings
 from app.tenancy import runtime
+from app.tenancy.repository import TenantRecord
 from app.tenancy.services import tenant_database
 from tests.people import create_organization
 
@@ -25,10 +27,14 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def connection(settings: Settings, redis: Redis, queue: Queue) -> AsyncIterator[asyncpg.Connection]:
-    tenant = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
+async def acme(settings: Settings, redis: Redis, queue: Queue) -> TenantRecord:
+    return await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
+
+
+@pytest.fixture
+async def connection(settings: Settings, acme: TenantRecord) -> AsyncIterator[asyncpg.Connection]:
     pools = await runtime.open_pools(settings)
-    async with pools.connection(await tenant_database(tenant, settings)) as connection:
+    async with pools.connection(await tenant_database(acme, settings)) as connection:
         yield connection
 
 
@@ -82,3 +88,31 @@ async def test_it_ignores_deleted_matches(connection: asyncpg.Connection) -> Non
     await connection.execute("UPDATE people SET deleted_at = now() WHERE first_name = 'Sam'")
 
     assert await _found(connection, "sam") == ["Samira"]
+
+
+async def test_it_walks_every_object_newest_first_through_an_index(
+    connection: asyncpg.Connection, acme: TenantRecord
+) -> None:
+    """Without one, each search read and sorted every row of the object's table (tenant migration 0012)."""
+    await schema_changes.create_object(
+        connection,
+        acme,
+        schema_changes.NewObject(
+            name="suppliers",
+            singular="supplier",
+            label_singular_en="Supplier",
+            label_singular_ar="مورد",
+            label_plural_en="Suppliers",
+            label_plural_ar="موردون",
+        ),
+    )
+    tables = [obj.table_name for obj in (await load_catalogue(connection)).objects.values()]
+    newest_first = {
+        row["tablename"]
+        for row in await connection.fetch(
+            "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%(created_at DESC, id) WHERE (deleted_at IS NULL)'"
+        )
+    }
+
+    assert f"{schema_changes.CUSTOM_TABLE_PREFIX}suppliers" in tables
+    assert [table for table in tables if table not in newest_first] == []
