@@ -23,14 +23,16 @@ from app.crm.query import escape_like
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
-__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "RECENT_ROWS", "SearchTooShort", "search_everything"]
+__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "RECENT_ROWS", "SAMPLE_ROWS", "SearchTooShort", "search_everything"]
 
 MAX_QUERY_LENGTH = 200
 BROAD_CANDIDATES = 200
 """A term with more matches than this in one object is ranked among the most recently created this many."""
 RECENT_ROWS = 20 * BROAD_CANDIDATES
-"""How many of the newest rows are walked for a term's candidates before the trigram index is asked instead: a term
-matching one row in twenty or more is served by the walk alone."""
+"""How many of the newest rows are walked for a broad term's candidates before the trigram index is asked instead:
+a term matching one row in twenty or more is served by the walk alone."""
+SAMPLE_ROWS = RECENT_ROWS // 20
+"""How many of the newest rows tell whether a term is broad in a table (one match in twenty or more)."""
 
 
 class SearchTooShort(ValueError):
@@ -49,27 +51,37 @@ def _term(query: str) -> str:
 
 
 def _candidates_sql(table: str) -> str:
-    """The newest `BROAD_CANDIDATES` matches (every match of a narrower term) in one statement that reads each
-    row once: first the newest `RECENT_ROWS` rows are walked by ``created_at`` until that many match (a broad term
-    stops the walk early: a name one customer in twelve has is found within 2,400 rows); only when they hold fewer
-    does a second branch (a one-time filter gates it) take every match through the trigram index and keep the
-    newest. Either way the same candidates: the newest matches of the whole table.
+    """The newest `BROAD_CANDIDATES` matches (every match of a narrower term) in one statement, by whichever way is
+    cheap for this term in this table, chosen as it runs:
 
-    The limits are constants and the fallback is fenced (``OFFSET 0``) on purpose: asyncpg reuses prepared
-    statements, so PostgreSQL may plan them once for any term (a generic plan), and these keep such a plan walking
-    ``created_at`` for the recent rows and the trigram index for the rest."""
+    - the newest `SAMPLE_ROWS` rows are read first; if at least one in twenty matches, the term is broad here, and
+      the newest `RECENT_ROWS` rows are walked by ``created_at`` until `BROAD_CANDIDATES` match (a name one customer
+      in twelve has is found within 2,400 rows; the trigram index would first gather all 8,000 of its matches);
+    - otherwise, or if the walk found fewer, every match is taken through the trigram index (quick for a term this
+      table barely has: a customer's name among orders) and the newest kept.
+
+    Either way the same candidates: the newest matches of the whole table. The limits are constants and the
+    fallback is fenced (``OFFSET 0``) on purpose: asyncpg reuses prepared statements, so PostgreSQL may plan them
+    once for any term (a generic plan), and these keep such a plan walking ``created_at`` for the newest rows and
+    the trigram index for the rest."""
+    live = f"FROM {table} WHERE deleted_at IS NULL"
+    columns = "id, created_at, updated_at, search_text, search_vector"
+    sample = (
+        f"SELECT count(*) AS matching FROM (SELECT search_text {live} "  # noqa: S608
+        f"ORDER BY created_at DESC LIMIT {SAMPLE_ROWS}) AS newest_rows WHERE search_text LIKE $1"
+    )
     recent = (
-        f"SELECT * FROM (SELECT id, created_at, updated_at, search_text, search_vector FROM {table} "  # noqa: S608
-        f"WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT {RECENT_ROWS}) AS recent_rows "
+        f"SELECT * FROM (SELECT {columns} {live} "  # noqa: S608
+        f"AND (SELECT matching FROM sample) >= {SAMPLE_ROWS * BROAD_CANDIDATES // RECENT_ROWS} "
+        f"ORDER BY created_at DESC LIMIT {RECENT_ROWS}) AS recent_rows "
         f"WHERE search_text LIKE $1 LIMIT {BROAD_CANDIDATES}"
     )
     every_match = (
-        f"SELECT id, created_at, updated_at, search_text, search_vector FROM {table} "  # noqa: S608
-        f"WHERE deleted_at IS NULL AND search_text LIKE $1 "
+        f"SELECT {columns} {live} AND search_text LIKE $1 "  # noqa: S608
         f"AND (SELECT count(*) FROM recent) < {BROAD_CANDIDATES} OFFSET 0"
     )
     return (  # the table name is quoted, the values are bound
-        f"WITH recent AS MATERIALIZED ({recent}) "  # noqa: S608
+        f"WITH sample AS MATERIALIZED ({sample}), recent AS MATERIALIZED ({recent}) "  # noqa: S608
         f"SELECT * FROM recent WHERE (SELECT count(*) FROM recent) = {BROAD_CANDIDATES} "
         f"UNION ALL (SELECT * FROM ({every_match}) AS every_match "
         f"ORDER BY created_at DESC LIMIT {BROAD_CANDIDATES})"

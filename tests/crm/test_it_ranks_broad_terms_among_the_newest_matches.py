@@ -1,6 +1,7 @@
 """A broad term (more than `BROAD_CANDIDATES` matches in one object) is ranked among its newest matches only, and
-the same candidates are chosen whether the matches sit among the newest `RECENT_ROWS` rows (found by walking
-``created_at``) or further back (found through the trigram index)."""
+the same candidates are chosen whichever way search finds them: walking the newest `RECENT_ROWS` rows by
+``created_at`` (a term broad among the newest `SAMPLE_ROWS`), the trigram index (a term that is not), or both (a
+walk that finds too few)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from saq import Queue
 
 from app.crm import schema_changes
 from app.crm.metadata import load_catalogue
-from app.crm.search import BROAD_CANDIDATES, RECENT_ROWS, search_everything
+from app.crm.search import BROAD_CANDIDATES, RECENT_ROWS, SAMPLE_ROWS, search_everything
 from app.crm.search_text import search_text
 from app.settings import Settings
 from app.tenancy import runtime
@@ -79,6 +80,17 @@ async def test_it_keeps_the_newest_candidates_of_a_broad_term_beyond_the_recent_
     older = ["Samira"] * (BROAD_CANDIDATES + 50)
     older[100] = "Sam"
     await _add_people(connection, [*older, "Sam Old"])
+
+    assert await _found(connection, "sam") == ["Sam", "Samira", "Samira"]
+
+
+async def test_it_keeps_looking_when_a_term_broad_among_the_newest_rows_thins_out(
+    connection: asyncpg.Connection,
+) -> None:
+    newest = ["Samira" if n % 10 == 0 else "Khalid" for n in range(SAMPLE_ROWS)]  # one in ten: broad here
+    older = ["Samira"] * (BROAD_CANDIDATES + 50)
+    older[100] = "Sam"  # the 150th newest match: a candidate
+    await _add_people(connection, [*newest, *["Khalid"] * RECENT_ROWS, *older, "Sam Old"])
 
     assert await _found(connection, "sam") == ["Sam", "Samira", "Samira"]
 
