@@ -68,12 +68,12 @@ def _candidates_sql(table: str) -> str:
     columns = "id, created_at, updated_at, search_text, search_vector"
     sample = (
         f"SELECT count(*) AS matching FROM (SELECT search_text {live} "  # noqa: S608
-        f"ORDER BY created_at DESC LIMIT {SAMPLE_ROWS}) AS newest_rows WHERE search_text LIKE $1"
+        f"ORDER BY created_at DESC, id LIMIT {SAMPLE_ROWS}) AS newest_rows WHERE search_text LIKE $1"
     )
     recent = (
         f"SELECT * FROM (SELECT {columns} {live} "  # noqa: S608
         f"AND (SELECT matching FROM sample) >= {SAMPLE_ROWS * BROAD_CANDIDATES // RECENT_ROWS} "
-        f"ORDER BY created_at DESC LIMIT {RECENT_ROWS}) AS recent_rows "
+        f"ORDER BY created_at DESC, id LIMIT {RECENT_ROWS}) AS recent_rows "
         f"WHERE search_text LIKE $1 LIMIT {BROAD_CANDIDATES}"
     )
     every_match = (
@@ -84,7 +84,7 @@ def _candidates_sql(table: str) -> str:
         f"WITH sample AS MATERIALIZED ({sample}), recent AS MATERIALIZED ({recent}) "  # noqa: S608
         f"SELECT * FROM recent WHERE (SELECT count(*) FROM recent) = {BROAD_CANDIDATES} "
         f"UNION ALL (SELECT * FROM ({every_match}) AS every_match "
-        f"ORDER BY created_at DESC LIMIT {BROAD_CANDIDATES})"
+        f"ORDER BY created_at DESC, id LIMIT {BROAD_CANDIDATES})"
     )
 
 

@@ -95,6 +95,23 @@ async def test_it_keeps_looking_when_a_term_broad_among_the_newest_rows_thins_ou
     assert await _found(connection, "sam") == ["Sam", "Samira", "Samira"]
 
 
+async def test_it_breaks_ties_in_creation_time_the_same_way_on_every_path(connection: asyncpg.Connection) -> None:
+    """Records made in one transaction (an import) share their creation time: the newest 200 are then the first
+    200 by id, whether the walk or the trigram index found them."""
+    ids = sorted(uuid.uuid4() for _ in range(BROAD_CANDIDATES + 51))
+    made_together = NOW - timedelta(days=30)
+    rows = [(ids[-1], made_together, NOW, "Sam", search_text(["Sam"]))]  # stored first, but last by id
+    rows += [(ids[n], made_together, NOW, "Samira", search_text(["Samira"])) for n in range(BROAD_CANDIDATES + 50)]
+    await connection.copy_records_to_table(
+        "people", records=rows, columns=["id", "created_at", "updated_at", "first_name", "search_text"]
+    )
+    walked = await _found(connection, "sam")
+    await _add_people(connection, ["Khalid"] * RECENT_ROWS)  # newer: the same matches now come from the index
+
+    assert walked == ["Samira", "Samira", "Samira"]
+    assert await _found(connection, "sam") == walked
+
+
 async def test_it_ignores_deleted_matches(connection: asyncpg.Connection) -> None:
     await _add_people(connection, ["Sam", "Samira"])
     await connection.execute("UPDATE people SET deleted_at = now() WHERE first_name = 'Sam'")
