@@ -34,10 +34,34 @@ async def test_it_writes_the_request_id_on_every_log_line_of_the_request(
     capsys.readouterr()
     response = await client.get("/", headers={"X-Request-ID": "trace-me-0001"})
 
-    lines = [line for line in capsys.readouterr().out.splitlines() if "HTTP Re" in line]
+    lines = [line for line in capsys.readouterr().out.splitlines() if "request_id=trace-me-0001" in line]
     assert response.status_code == 200
-    assert len(lines) == 2, lines  # one for the request, one for the response
-    assert all("request_id=trace-me-0001" in line for line in lines)
+    assert len(lines) == 1, lines  # one line per request, written when it has been answered
+    for part in ("method=GET", "path=/ ", "status_code=200", "duration_ms="):
+        assert part in lines[0], (part, lines)
+
+
+async def test_it_logs_how_a_request_ended(client: AsyncClient, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    response = await client.get("/t/no-such-shop", headers={"X-Request-ID": "trace-me-0404"})
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if "request_id=trace-me-0404" in line]
+    assert response.status_code != 200
+    assert len(lines) == 1, lines
+    assert f"status_code={response.status_code}" in lines[0], lines
+    assert "path=/t/no-such-shop " in lines[0], lines
+
+
+async def test_it_does_not_log_health_probes_or_static_files(
+    client: AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    await client.get("/api/health", headers={"X-Request-ID": "trace-me-0003"})
+    await client.get("/static/css/app.css", headers={"X-Request-ID": "trace-me-0004"})
+
+    out = capsys.readouterr().out
+    assert "trace-me-0003" not in out, out
+    assert "trace-me-0004" not in out, out
 
 
 async def test_it_logs_json_lines_in_production_style(settings, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -52,4 +76,7 @@ async def test_it_logs_json_lines_in_production_style(settings, capsys: pytest.C
         out = capsys.readouterr().out
 
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    assert any(r.get("request_id") == "trace-me-0002" and r.get("status_code") == 200 for r in records), out
+    assert any(
+        r.get("request_id") == "trace-me-0002" and r.get("status_code") == 200 and r.get("method") == "GET"
+        for r in records
+    ), out
