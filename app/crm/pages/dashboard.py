@@ -35,6 +35,8 @@ _sidebars: Remembered[Markup] = Remembered(_FRAGMENTS_LIMIT)
 
 # Objects that are not listed in the sidebar: they are shown inside other records.
 _HIDDEN_OBJECTS = frozenset({"order_items"})
+_SECTIONS = {"salla": "salla", "import": "import", "imports": "import", "settings": "settings"}
+"""The sidebar section of each first part of a path (``/t/<slug>/<part>/...``) besides home and the objects."""
 
 
 @dataclass
@@ -73,8 +75,8 @@ class Dashboard:
         return [obj for name, obj in self.catalogue.objects.items() if name not in _HIDDEN_OBJECTS]
 
     def fragment(self, template: str) -> Markup:
-        """A part of the frame that depends on nothing but the tenant's slug and the language (the search palette),
-        rendered once per process."""
+        """A part of the frame that depends on nothing but the tenant's slug and the language (the search palette,
+        the style sheets and scripts), rendered once per process."""
         key = (template, self.tenant.slug, self.language)
         html = _fragments.get(None, key)
         if html is None:
@@ -95,14 +97,17 @@ class Dashboard:
 
     def section(self) -> str | None:
         """Where this page is in the sidebar: "" (home), an object's name, "salla", "import", "settings" or None."""
+        inside = self.url("")  # "/t/<slug>/"
         here = self.request.url.path
-        if here.rstrip("/") == self.url("").rstrip("/"):
+        if here.rstrip("/") == inside.rstrip("/"):
             return ""
-        for obj in self.sidebar_objects():
-            link = self.url("o", obj.name)
-            if here == link or here.startswith(link + "/"):
-                return obj.name
-        return next((name for name in ("salla", "import", "settings") if here.startswith(self.url(name))), None)
+        if not here.startswith(inside):
+            return None
+        first, _, rest = here[len(inside) :].partition("/")
+        if first == "o":
+            name = rest.partition("/")[0]
+            return name if name in self.catalogue.objects and name not in _HIDDEN_OBJECTS else None
+        return _SECTIONS.get(first)
 
     def render_fragment(self, template: str, **context: Any) -> Markup:
         """``template`` rendered on its own (no request in its context) in the page's language."""

@@ -42,11 +42,21 @@ async def test_it_marks_the_section_each_page_is_in(client: AsyncClient, world: 
         ("/t/acme/o/companies", "/t/acme/o/companies"),
         ("/t/acme/import", "/t/acme/import"),
         ("/t/acme/settings", "/t/acme/settings"),
+        ("/t/acme/settings/objects/people", "/t/acme/settings"),
         ("/t/acme/o/people", "/t/acme/o/people"),
     ):
         response = await client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         assert _current(response.text) == [current], path
+
+
+async def test_it_marks_no_section_where_the_page_is_in_none(client: AsyncClient, world: World) -> None:
+    await sign_in(client, "alice@example.com")
+
+    for path in ("/t/acme/search?q=sara", "/t/acme/o/order_items"):
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert _current(response.text) == [], path
 
 
 async def test_it_shows_a_new_object_and_speaks_the_pages_language(
