@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.accounts.access import ApiAccess, api_key_access
 from app.crm import duplicates, links, records
 from app.crm.records import Actor
-from app.crm.search import search_everything
+from app.crm.search import MAX_HITS_PER_OBJECT, search_everything
 from app.crm.services import catalogue_of, crm_connection, object_of
 
 __all__ = ["RECORD_ROUTES"]
@@ -63,7 +63,9 @@ async def search(
     references...). Arabic spelling variants match (أحمد finds احمد); Latin ignores case and accents."""
     async with crm_connection(access.tenant, request.app.state.settings) as connection:
         catalogue = await catalogue_of(connection, access.tenant)
-        hits = await search_everything(connection, catalogue, q, per_object=max(1, min(per_object, 20)))
+        hits = await search_everything(
+            connection, catalogue, q, per_object=max(1, min(per_object, MAX_HITS_PER_OBJECT))
+        )
     return {"query": q, "results": hits}
 
 

@@ -2,9 +2,10 @@
 
 Ranking: whole words matched (full text, ``simple`` configuration, so Arabic and Latin alike) by their full-text
 rank, then words that start with the term, then the most recently changed. A broad term (a common first name
-matches thousands of customers) is ranked among its `BROAD_CANDIDATES` most recently created matches only:
-ranking every match means visiting every matching row, 40-90 ms for 10,000 matches among 100,000 customers,
-against a few milliseconds for the newest few hundred.
+matches thousands of customers) is ranked among its most recently created matches only, `CANDIDATES_PER_HIT` for
+every hit shown (50 for the palette's five an object, 200 for the search page's twenty): ranking every match means
+visiting every matching row, 40-90 ms for 10,000 matches among 100,000 customers, against a millisecond or less
+for the newest few hundred. Someone looking for one of many Saras types on; the palette answers each keystroke.
 
 `search_everything` asks every object in one statement (the ids of each object's best hits, with what they were
 ranked by), then reads the hits of the objects that have some: two or three round trips instead of one per object.
@@ -23,15 +24,25 @@ from app.crm.query import escape_like
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
 
-__all__ = ["BROAD_CANDIDATES", "MAX_QUERY_LENGTH", "RECENT_ROWS", "SAMPLE_ROWS", "SearchTooShort", "search_everything"]
+__all__ = [
+    "CANDIDATES_PER_HIT",
+    "MAX_HITS_PER_OBJECT",
+    "MAX_QUERY_LENGTH",
+    "SAMPLE_ROWS",
+    "WALKED_ROWS_PER_CANDIDATE",
+    "SearchTooShort",
+    "search_everything",
+]
 
 MAX_QUERY_LENGTH = 200
-BROAD_CANDIDATES = 200
-"""A term with more matches than this in one object is ranked among the most recently created this many."""
-RECENT_ROWS = 20 * BROAD_CANDIDATES
-"""How many of the newest rows are walked for a broad term's candidates before the trigram index is asked instead:
-a term matching one row in twenty or more is served by the walk alone."""
-SAMPLE_ROWS = RECENT_ROWS // 20
+MAX_HITS_PER_OBJECT = 20
+CANDIDATES_PER_HIT = 10
+"""A term with more matches in one object than this many for each hit shown is ranked among the most recently
+created this many."""
+WALKED_ROWS_PER_CANDIDATE = 20
+"""How many of the newest rows are walked for each candidate of a broad term before the trigram index is asked
+instead: a term matching one row in twenty or more is served by the walk alone."""
+SAMPLE_ROWS = 200
 """How many of the newest rows tell whether a term is broad in a table (one match in twenty or more)."""
 
 
@@ -50,13 +61,14 @@ def _term(query: str) -> str:
     return term
 
 
-def _candidates_sql(table: str) -> str:
-    """The newest `BROAD_CANDIDATES` matches (every match of a narrower term) in one statement, by whichever way is
+def _candidates_sql(table: str, candidates: int) -> str:
+    """The newest ``candidates`` matches (every match of a narrower term) in one statement, by whichever way is
     cheap for this term in this table, chosen as it runs:
 
     - the newest `SAMPLE_ROWS` rows are read first; if at least one in twenty matches, the term is broad here, and
-      the newest `RECENT_ROWS` rows are walked by ``created_at`` until `BROAD_CANDIDATES` match (a name one customer
-      in twelve has is found within 2,400 rows; the trigram index would first gather all 8,000 of its matches);
+      the newest ``candidates`` x `WALKED_ROWS_PER_CANDIDATE` rows are walked by ``created_at`` until ``candidates``
+      match (the 200 newest customers with a name one in twelve has are found within 2,400 rows, the 50 newest
+      within 600; the trigram index would first gather all 8,000 of its matches);
     - otherwise, or if the walk found fewer, every match is taken through the trigram index (quick for a term this
       table barely has: a customer's name among orders) and the newest kept.
 
@@ -66,25 +78,26 @@ def _candidates_sql(table: str) -> str:
     the trigram index for the rest."""
     live = f"FROM {table} WHERE deleted_at IS NULL"
     columns = "id, created_at, updated_at, search_text, search_vector"
+    walked = candidates * WALKED_ROWS_PER_CANDIDATE
     sample = (
         f"SELECT count(*) AS matching FROM (SELECT search_text {live} "  # noqa: S608
         f"ORDER BY created_at DESC, id LIMIT {SAMPLE_ROWS}) AS newest_rows WHERE search_text LIKE $1"
     )
     recent = (
         f"SELECT * FROM (SELECT {columns} {live} "  # noqa: S608
-        f"AND (SELECT matching FROM sample) >= {SAMPLE_ROWS * BROAD_CANDIDATES // RECENT_ROWS} "
-        f"ORDER BY created_at DESC, id LIMIT {RECENT_ROWS}) AS recent_rows "
-        f"WHERE search_text LIKE $1 LIMIT {BROAD_CANDIDATES}"
+        f"AND (SELECT matching FROM sample) >= {SAMPLE_ROWS // WALKED_ROWS_PER_CANDIDATE} "
+        f"ORDER BY created_at DESC, id LIMIT {walked}) AS recent_rows "
+        f"WHERE search_text LIKE $1 LIMIT {candidates}"
     )
     every_match = (
         f"SELECT {columns} {live} AND search_text LIKE $1 "  # noqa: S608
-        f"AND (SELECT count(*) FROM recent) < {BROAD_CANDIDATES} OFFSET 0"
+        f"AND (SELECT count(*) FROM recent) < {candidates} OFFSET 0"
     )
     return (  # the table name is quoted, the values are bound
         f"WITH sample AS MATERIALIZED ({sample}), recent AS MATERIALIZED ({recent}) "  # noqa: S608
-        f"SELECT * FROM recent WHERE (SELECT count(*) FROM recent) = {BROAD_CANDIDATES} "
+        f"SELECT * FROM recent WHERE (SELECT count(*) FROM recent) = {candidates} "
         f"UNION ALL (SELECT * FROM ({every_match}) AS every_match "
-        f"ORDER BY created_at DESC, id LIMIT {BROAD_CANDIDATES})"
+        f"ORDER BY created_at DESC, id LIMIT {candidates})"
     )
 
 
@@ -97,7 +110,8 @@ async def search_everything(
     if not searched:
         return {}
     by_part: dict[int, list[asyncpg.Record]] = {}
-    for hit in await connection.fetch(_hits_sql(searched), *_parameters(term, per_object)):
+    candidates = CANDIDATES_PER_HIT * min(per_object, MAX_HITS_PER_OBJECT)
+    for hit in await connection.fetch(_hits_sql(searched, candidates), *_parameters(term, per_object)):
         by_part.setdefault(hit["part"], []).append(hit)
     found: dict[str, list[dict[str, Any]]] = {}
     for part, hits in sorted(by_part.items()):
@@ -110,14 +124,14 @@ async def search_everything(
     return found
 
 
-def _hits_sql(searched: Sequence[ObjectDefinition]) -> str:
+def _hits_sql(searched: Sequence[ObjectDefinition], candidates: int) -> str:
     """The ids of every object's best hits (``part``: the object's place in ``searched``) and the keys they were
     ranked by: a UNION does not keep the order of each object's answer."""
     rank = "ts_rank_cd(hits.search_vector, (SELECT plainto_tsquery('simple', $5)))"  # the query parsed once
     starts = "(hits.search_text LIKE $2 OR hits.search_text LIKE $3)"
     return " UNION ALL ".join(
         f"(SELECT {part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at "  # noqa: S608 (names quoted, values bound)
-        f"FROM ({_candidates_sql(quote_ident(obj.table_name))}) AS hits "
+        f"FROM ({_candidates_sql(quote_ident(obj.table_name), candidates)}) AS hits "
         "ORDER BY rank DESC, starts DESC, hits.updated_at DESC LIMIT $4)"
         for part, obj in enumerate(searched)
     )
