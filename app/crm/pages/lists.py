@@ -230,25 +230,61 @@ def _row_html(
     return Markup("".join(parts))  # noqa: S704 - every part is escaped
 
 
+@dataclass(frozen=True)
+class ListTools:
+    """What a list's tools offer for an object, in one language: made once per process for each object definition
+    (a changed object is a new definition) and language, and shared by every list page of it."""
+
+    fields: tuple[BuilderField, ...]
+    """The fields the filter builder offers."""
+    field_choices: tuple[tuple[str, str, str, str], ...]
+    """The filter builder's fields: (name, label, its operators joined by spaces, id of its options' datalist)."""
+    datalists: tuple[tuple[str, tuple[str, ...]], ...]
+    """(id, option labels) of the select fields the builder offers."""
+    select_fields: tuple[FieldDefinition, ...]
+    choosable: tuple[FieldDefinition, ...]
+    """Fields the column chooser offers (the title's fields are always the first column)."""
+
+
+_TOOLS_REMEMBERED = 1000
+_remembered_tools: Remembered[ListTools] = Remembered(_TOOLS_REMEMBERED)
+
+
+def list_tools(obj: ObjectDefinition, language: str) -> ListTools:
+    tools = _remembered_tools.get(obj, language)
+    if tools is None:
+        fields = tuple(builder_fields(obj, language))
+        choices, datalists = [], []
+        for item in fields:
+            labels = tuple(label for _value, label in item.options(language))
+            list_id = f"filter-options-{item.name}" if labels else ""
+            choices.append((item.name, item.label, " ".join(item.ops), list_id))
+            if labels:
+                datalists.append((list_id, labels))
+        titled = title_fields(obj)
+        tools = ListTools(
+            fields=fields,
+            field_choices=tuple(choices),
+            datalists=tuple(datalists),
+            select_fields=tuple(f for f in obj.fields if f.type == FieldType.SELECT),
+            choosable=tuple(f for f in obj.fields if f not in titled),
+        )
+        _remembered_tools.put(obj, language, tools)
+    return tools
+
+
 @dataclass
 class ListView:
     state: ListState
     views: list[dict[str, Any]]
     headers: list[Header]
+    tools: ListTools
     rows: list[Row] = field(default_factory=list)
     page: ListPage | None = None
     count_text: str | None = None
     error: str | None = None
-    fields: list[BuilderField] = field(default_factory=list)
     builder_rows: list[BuilderRow] | None = None
-    select_fields: list[FieldDefinition] = field(default_factory=list)
-    choosable: list[FieldDefinition] = field(default_factory=list)
-    """Fields the column chooser offers (the title's fields are always the first column)."""
     board_url: str | None = None
-    field_choices: list[tuple[str, str, str, str]] = field(default_factory=list)
-    """The filter builder's fields: (name, label, its operators joined by spaces, id of its options' datalist)."""
-    datalists: list[tuple[str, list[str]]] = field(default_factory=list)
-    """(id, option labels) of the select fields the builder offers."""
 
     @property
     def rows_html(self) -> Markup:
@@ -331,26 +367,15 @@ async def _list_view(dashboard: Dashboard, state: ListState, saved: list[dict[st
     language = dashboard.language
     columns = shown_columns(obj, state.columns)
     listing = ListView(
-        state=state,
-        views=saved,
-        headers=_headers(dashboard, state, columns),
-        fields=builder_fields(obj, language),
-        select_fields=[f for f in obj.fields if f.type == FieldType.SELECT],
-        choosable=[f for f in obj.fields if f not in title_fields(obj)],
+        state=state, views=saved, headers=_headers(dashboard, state, columns), tools=list_tools(obj, language)
     )
-    for item in listing.fields:
-        labels = [label for _value, label in item.options(language)]
-        list_id = f"filter-options-{item.name}" if labels else ""
-        listing.field_choices.append((item.name, item.label, " ".join(item.ops), list_id))
-        if labels:
-            listing.datalists.append((list_id, labels))
-    if listing.select_fields:
+    if listing.tools.select_fields:
         board = dashboard.url("o", obj.name, "board")
         listing.board_url = board + ("?" + urlencode({"filter": state.filter_text}) if state.filter_text else "")
     parsed: query.Filter | None = None
     try:
         parsed = parse_filter_text(state.filter_text) if state.filter_text.strip() else None
-        listing.builder_rows = decompose_filter(parsed, listing.fields, language)
+        listing.builder_rows = decompose_filter(parsed, listing.tools.fields, language)
         sorts = query.parse_sorts(state.sort_text)
         viewer = str(dashboard.member.user_id)
         listing.page = await fetch_list_page(
@@ -468,9 +493,9 @@ def _list_controls(dashboard: Dashboard, listing: ListView) -> Markup:
             state=replace(state, cursor=None, before=None),
             views=listing.views,
             builder_rows=listing.builder_rows,
-            field_choices=listing.field_choices,
-            datalists=listing.datalists,
-            choosable=listing.choosable,
+            field_choices=listing.tools.field_choices,
+            datalists=listing.tools.datalists,
+            choosable=listing.tools.choosable,
             error=listing.error,
             can_manage=dashboard.can_manage,
             board_base=dashboard.url("o", state.obj.name, "board"),
@@ -559,7 +584,7 @@ def _canonical(
             BuilderRow(name, ops[index] if index < len(ops) else "eq", values[index] if index < len(values) else "")
             for index, name in enumerate(ff)
         ]
-        filter = compose_filter(rows, builder_fields(obj, dashboard.language), dashboard.timezone)
+        filter = compose_filter(rows, list_tools(obj, dashboard.language).fields, dashboard.timezone)
     if col is not None:
         columns = ",".join(col)
     params = {"view": view or None, "filter": filter, "sort": sort, "columns": columns}
