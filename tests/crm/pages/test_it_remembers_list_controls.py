@@ -10,6 +10,10 @@ from httpx import ASGITransport, AsyncClient
 from litestar import Litestar
 
 from app.accounts import repository as accounts
+from app.crm import schema_changes
+from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
+from app.crm.services import crm_connection
+from app.settings import Settings
 from tests.conftest import World
 from tests.people import add_member, sign_in
 
@@ -33,6 +37,13 @@ def _view_tabs(page: str) -> list[str]:
     tabs = re.search(r'<nav class="view-tabs".*?</nav>', page, re.S)
     assert tabs is not None
     return [label.strip() for label in re.findall(r'\?view=[^"]+"[^>]*>([^<]+)', tabs.group(0))]
+
+
+def _builder_options(page: str, field: str) -> list[str]:
+    """The options the filter builder offers for a select field (its datalist)."""
+    found = re.search(rf'<datalist id="filter-options-{field}">(.*?)</datalist>', page, re.S)
+    assert found is not None, page[-3000:]
+    return re.findall(r'<option value="([^"]*)">', found.group(1))
 
 
 def _form_tokens(page: str) -> set[str]:
@@ -152,3 +163,36 @@ async def test_the_column_headers_sort_within_the_filter_and_speak_the_language(
     assert 'City<span class="sort-mark"' in plain
     assert 'City<span class="sort-mark"' not in arabic
     assert 'المدينة<span class="sort-mark"' in arabic
+
+
+async def test_the_filter_builder_offers_a_select_fields_options_as_they_are_now(
+    client: AsyncClient, world: World, settings: Settings
+) -> None:
+    """The builder's fields and options are made once per process for each object definition and language
+    (`list_tools`): a changed option is a new definition, so it shows on the next page, in either language."""
+    tier = FieldDefinition(
+        name="tier",
+        type=FieldType.SELECT,
+        label_en="Loyalty tier",
+        label_ar="فئة الولاء",
+        options=(SelectOption("gold", "Gold", "ذهبي", Color.YELLOW),),
+    )
+    async with crm_connection(world.acme, settings) as connection:
+        await schema_changes.add_field(connection, world.acme, "people", tier)
+    await sign_in(client, "alice@example.com")
+    before = (await client.get(LIST)).text
+    async with crm_connection(world.acme, settings) as connection:
+        options = (
+            SelectOption("gold", "Golden", "ذهبي لامع", Color.YELLOW),
+            SelectOption("silver", "Silver", "فضي", Color.GRAY),
+        )
+        await schema_changes.change_field(
+            connection, world.acme, "people", "tier", schema_changes.FieldChanges(options=options)
+        )
+    after = (await client.get(LIST)).text
+    await client.get("/language/ar", params={"next": LIST})
+    arabic = (await client.get(LIST)).text
+
+    assert _builder_options(before, "tier") == ["Gold"]
+    assert _builder_options(after, "tier") == ["Golden", "Silver"]
+    assert _builder_options(arabic, "tier") == ["ذهبي لامع", "فضي"]
