@@ -11,10 +11,11 @@ from litestar import Litestar
 
 from app.accounts import repository as accounts
 from app.crm import schema_changes
-from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
+from app.crm.fields import Color, SelectOption
 from app.crm.services import crm_connection
 from app.settings import Settings
 from tests.conftest import World
+from tests.crm.fields import LOYALTY_TIER
 from tests.people import add_member, sign_in
 
 LIST = "/t/acme/o/people"
@@ -170,15 +171,8 @@ async def test_the_filter_builder_offers_a_select_fields_options_as_they_are_now
 ) -> None:
     """The builder's fields and options are made once per process for each object definition and language
     (`list_tools`): a changed option is a new definition, so it shows on the next page, in either language."""
-    tier = FieldDefinition(
-        name="tier",
-        type=FieldType.SELECT,
-        label_en="Loyalty tier",
-        label_ar="فئة الولاء",
-        options=(SelectOption("gold", "Gold", "ذهبي", Color.YELLOW),),
-    )
     async with crm_connection(world.acme, settings) as connection:
-        await schema_changes.add_field(connection, world.acme, "people", tier)
+        await schema_changes.add_field(connection, world.acme, "people", LOYALTY_TIER)
     await sign_in(client, "alice@example.com")
     before = (await client.get(LIST)).text
     async with crm_connection(world.acme, settings) as connection:

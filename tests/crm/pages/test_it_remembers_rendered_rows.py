@@ -20,16 +20,10 @@ from app.crm.records import Actor
 from app.crm.services import crm_connection
 from app.settings import Settings
 from tests.conftest import World
+from tests.crm.fields import LOYALTY_TIER as TIER
 from tests.people import sign_in
 
 SYSTEM = Actor(source="system")
-TIER = FieldDefinition(
-    name="tier",
-    type=FieldType.SELECT,
-    label_en="Loyalty tier",
-    label_ar="فئة الولاء",
-    options=(SelectOption("gold", "Gold", "ذهبي", Color.YELLOW),),
-)
 
 
 @pytest.fixture
