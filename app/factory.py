@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
-from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
+from litestar.types import ASGIApp, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -65,16 +65,21 @@ class WosoolMetrics(PrometheusController):
 
 
 class WosoolApp(Litestar):
-    """Litestar, plus tenant host names: ``acme.{BASE_DOMAIN}/x`` is routed as ``/t/acme/x``."""
+    """Litestar, plus tenant host names (``acme.{BASE_DOMAIN}/x`` is routed as ``/t/acme/x``) and a request id and
+    log line for every HTTP request: the request-id middleware wraps the whole app, so a path no route matches (which
+    Litestar's own middleware never sees) gets them too."""
 
     base_domain = ""
+    _entry: ASGIApp | None = None
 
     async def __call__(
         self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
     ) -> None:
         if self.base_domain and scope["type"] == ScopeType.HTTP:
             rewrite_tenant_host(cast("Scope", scope), self.base_domain)
-        await super().__call__(scope, receive, send)
+        if self._entry is None:
+            self._entry = request_id_middleware(super().__call__)
+        await self._entry(scope, receive, send)  # type: ignore[arg-type]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -124,7 +129,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[open_connections],
         on_shutdown=[close_connections],
         middleware=[
-            request_id_middleware,
             LazySessionConfig(
                 key=SESSION_COOKIE,
                 store="sessions",

@@ -31,7 +31,7 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 
 
 def _request_id(request: Request[Any, Any, Any]) -> str:
-    """The request's id; requests that match no route never passed the request-id middleware."""
+    """The request's id, set by the request-id middleware that wraps the app (`app.factory.WosoolApp`)."""
     state = request.scope.setdefault("state", {})
     return str(state.setdefault("request_id", uuid.uuid4().hex))
 

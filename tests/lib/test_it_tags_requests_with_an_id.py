@@ -80,3 +80,16 @@ async def test_it_logs_json_lines_in_production_style(settings, capsys: pytest.C
         r.get("request_id") == "trace-me-0002" and r.get("status_code") == 200 and r.get("method") == "GET"
         for r in records
     ), out
+
+
+async def test_it_tags_and_logs_a_path_no_route_matches(
+    client: AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    response = await client.get("/wp-login.php", headers={"X-Request-ID": "scanner-0001"})
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if "request_id=scanner-0001" in line]
+    assert response.status_code == 404
+    assert response.headers["x-request-id"] == "scanner-0001"
+    assert len(lines) == 1, lines
+    assert "status_code=404" in lines[0], lines
