@@ -15,28 +15,38 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from app.crm.fields import Column, FieldDefinition, columns
+from app.crm.fields import FieldDefinition, columns
+from app.crm.metadata import ObjectDefinition
+from app.lib.remembered import Remembered
 
-__all__ = ["ROWS_REMEMBERED", "row_reader"]
+__all__ = ["ROWS_REMEMBERED", "hashable", "row_reader"]
 
 ROWS_REMEMBERED = 4096
 """About 80 pages of 50 rows: a few megabytes per process."""
 
 
-def row_reader(fields: Sequence[FieldDefinition]) -> Callable[[Mapping[str, Any]], tuple[Hashable, ...]]:
-    """What a row's key holds of a database row read for ``fields``: ``id`` and every column, hashable (a JSON or
-    array column as canonical text). Made once per page: which columns need that is known from the fields."""
-    read = [Column("id", "uuid"), *(column for field in fields for column in columns(field))]
-    names = [column.name for column in read if column.sql_type not in _NESTED]
-    nested = [column.name for column in read if column.sql_type in _NESTED]
-    plain: Callable[[Mapping[str, Any]], Any] = itemgetter(*names)  # ``id`` at least: a tuple from two names on
-    if not nested:
-        return plain if len(names) > 1 else lambda row: (row["id"],)
-    return lambda row: (plain(row), *(_hashable(row[name]) for name in nested))
+RowReader = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 
 
-_NESTED = frozenset({"jsonb", "json", "text[]"})
-"""Column types asyncpg reads as lists or dicts (not hashable)."""
+def row_reader(obj: ObjectDefinition, fields: Sequence[FieldDefinition]) -> RowReader:
+    """What a row's key holds of a database row read for ``fields``: ``id`` and every column, as read. A JSON or
+    array column read as a list or dict makes it unhashable: `hashable` turns such a key into one. Made once per
+    process for each object definition (the owner) and fields."""
+    names = tuple(field.name for field in fields)
+    reader = _readers.get(obj, names)
+    if reader is None:
+        read = ["id", *(column.name for field in fields for column in columns(field))]
+        reader = itemgetter(*read) if len(read) > 1 else lambda row: (row["id"],)
+        _readers.put(obj, names, reader)
+    return reader
+
+
+def hashable(values: tuple[Any, ...]) -> tuple[Hashable, ...]:
+    """A row's values with each list or dict (a JSON or array column) as canonical text."""
+    return tuple(_hashable(value) for value in values)
+
+
+_readers: Remembered[RowReader] = Remembered(1000)
 
 
 def _hashable(value: Any) -> Hashable:

@@ -50,7 +50,7 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
-from app.crm.pages.list_rows import ROWS_REMEMBERED, row_reader
+from app.crm.pages.list_rows import ROWS_REMEMBERED, hashable, row_reader
 from app.crm.pages.present import (
     Shower,
     field_label,
@@ -406,17 +406,27 @@ async def _rows(
     """The page's rows, each rendered unless this process rendered the same one before (app/crm/pages/list_rows.py)."""
     language = dashboard.language
     base = dashboard.url("o", obj.name)
-    links = [(column.name, column_names(column)[0]) for column in columns if column.type == FieldType.RELATION]
-    link_ids = [{name: row[column] for name, column in links} for row in page.rows] if links else []
-    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, link_ids, language)
-    layout = (tuple(column.name for column in columns), base, language)
-    values_of = row_reader(page.fields)
+    relations = [(column.name, column_names(column)[0]) for column in columns if column.type == FieldType.RELATION]
+    linking = [
+        {name: row[column] for name, column in relations}
+        for row in page.rows
+        if any(row[column] is not None for _name, column in relations)
+    ]
+    titles = await related_titles(dashboard.connection, dashboard.catalogue, obj, linking, language) if linking else {}
+    # One string, hashed once for the whole page, rather than a tuple hashed again for every row.
+    layout = "\x1f".join([*(column.name for column in columns), base, language])
+    values_of = row_reader(obj, page.fields)
     shows: list[tuple[str, str, Shower]] | None = None
     rows: list[Row] = []
     for number, raw in enumerate(page.rows):
-        shown_titles = tuple(titles.get(str(value)) for value in link_ids[number].values()) if links else ()
-        key = (*layout, values_of(raw), shown_titles)
-        row = _remembered_rows.get(obj, key)
+        # The key holds the related records' ids (among the values); their titles only where the page has any.
+        shown_titles = tuple(titles.get(str(raw[column])) for _name, column in relations) if titles else ()
+        key = (layout, values_of(raw), shown_titles)
+        try:
+            row = _remembered_rows.get(obj, key)
+        except TypeError:  # a JSON or array column read as a list or dict
+            key = (layout, hashable(key[1]), shown_titles)
+            row = _remembered_rows.get(obj, key)
         if row is None:
             if shows is None:
                 shows = [

@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from app.crm import records, schema_changes
 from app.crm.fields import Color, FieldDefinition, FieldType, SelectOption
 from app.crm.metadata import ObjectDefinition, load_catalogue
-from app.crm.pages.list_rows import row_reader
+from app.crm.pages.list_rows import hashable, row_reader
 from app.crm.records import Actor
 from app.crm.services import crm_connection
 from app.settings import Settings
@@ -88,15 +88,41 @@ async def test_it_shows_a_renamed_option_and_the_other_language(
     assert _cells(arabic, "tier") == ['<span class="chip chip-yellow">ذهبي لامع</span>']
 
 
+async def test_it_shows_a_changed_list_inside_a_json_column(client: AsyncClient, acme: asyncpg.Connection) -> None:
+    people = await _object(acme, "people")
+    email = {"primary": "nora@example.sa", "additional": ["nora@work.sa"]}
+    nora = await records.create_record(acme, people, {"first_name": "Nora", "email": email}, SYSTEM)
+    await sign_in(client, "alice@example.com")
+    url = "/t/acme/o/people?columns=email"
+    first = (await client.get(url)).text
+
+    more = {"primary": "nora@example.sa", "additional": ["nora@work.sa", "nora@home.sa"]}
+    await records.update_record(acme, people, uuid.UUID(nora["id"]), {"email": more}, SYSTEM)
+    second = (await client.get(url)).text
+    again = (await client.get(url)).text
+
+    shown = '<a href="mailto:nora@example.sa" dir="ltr">nora@example.sa</a> <small class="muted">+{}</small>'
+    assert _cells(first, "email") == [shown.format(1)]
+    assert _cells(second, "email") == _cells(again, "email") == [shown.format(2)]
+
+
 def test_json_values_make_a_key_by_their_content() -> None:
     emails = FieldDefinition(name="emails", type=FieldType.EMAILS, label_en="E-mail", label_ar="البريد")
-    key_of = row_reader([emails])
+    owner = ObjectDefinition("contacts", "contact", "contacts", "Contact", "جهة", "Contacts", "جهات", True, (emails,))
+    key_of = row_reader(owner, [emails])
 
-    first = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
-    same = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
-    other = key_of({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
-    another_record = key_of({"id": 2, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
+    def key(row: dict[str, object]) -> tuple[object, ...]:
+        values = key_of(row)
+        with pytest.raises(TypeError):  # as read: a list is not hashable
+            hash(values)
+        return hashable(values)
+
+    first = key({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
+    same = key({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com", "c@x.sa"]})
+    other = key({"id": 1, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
+    another_record = key({"id": 2, "emails_primary": "a@example.com", "emails_additional": ["b@example.com"]})
 
     assert hash(first) == hash(same)
     assert first == same
     assert len({first, other, another_record}) == 3
+    assert row_reader(owner, [emails]) is key_of  # made once per definition and fields
