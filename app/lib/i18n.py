@@ -30,8 +30,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import Template, pass_context
+from jinja2 import Environment, Template, nodes, pass_context
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from app.lib.locale import DEFAULT, SUPPORTED, locale_for
@@ -185,11 +187,13 @@ def format_datetime(
 
 # Jinja: the request decides the language of a page.
 #
-# Templates call ``_()`` dozens of times a page. Jinja's own newstyle callables take the template context, and
-# Jinja copies the whole context for each such call made where a loop or block has set a variable. So the page's
-# language (and whether it autoescapes) is set aside once when a template starts rendering (`_PageTemplate`),
-# ``_()`` reads it from there, and a message without variables (most of them) is translated, marked safe and
-# formatted once per language, then looked up.
+# Templates call ``_()`` dozens of times a page, most of them with a message written out (``_("Save")``). So each
+# template is compiled once per language (`_in_language`: an overlay of the environment per language, each with its
+# own compiled templates), and there such a call is compiled to its translation (`_TranslatedMessages`): the text
+# joins the template's own, and costs nothing when the page renders. What stays a call (``_(variable)``,
+# ``ngettext``, ``{% trans %}``) reads the page's language, set aside once when a template starts rendering
+# (`_PageTemplate`): Jinja's own newstyle callables take the template context, and Jinja copies the whole context
+# for each such call made where a loop or block has set a variable.
 
 _TEMPLATE_CACHE_LIMIT = 5000
 """Most messages remembered per language (templates have a few hundred; ``_(variable)`` must not grow it forever)."""
@@ -204,9 +208,10 @@ def _page_language(context: Context) -> str:
 
 
 class _PageTemplate(Template):
-    """A template that sets its page's language aside while it renders (templates it includes render inside), and
-    lets go of what it rendered from at once: a macro a template defines refers back to the template's context,
-    which would otherwise leave every page it rendered to the cycle collector."""
+    """A template that renders as compiled for its page's language (`_in_language`), sets that language aside while
+    it renders (templates it includes render inside), and lets go of what it rendered from at once: a macro a
+    template defines refers back to the template's context, which would otherwise leave every page it rendered to
+    the cycle collector."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         if self.environment.is_async:  # not ours; Jinja's own way
@@ -214,14 +219,15 @@ class _PageTemplate(Template):
         values = dict(*args, **kwargs)
         request = values.get("request")
         language = locale_for(request).code if request is not None else _language.get()
+        template = _in_language(self, language)
         autoescape = self.environment.autoescape
         escaping = bool(autoescape(self.name) if callable(autoescape) else autoescape)
         token = _rendering.set((language, escaping))
-        context = self.new_context(values)
+        context = template.new_context(values)
         try:
-            return str(self.environment.concat(self.root_render_func(context)))
+            return str(template.environment.concat(template.root_render_func(context)))
         except Exception:
-            self.environment.handle_exception()
+            template.environment.handle_exception()
         finally:
             _rendering.reset(token)
             context.vars.clear()
@@ -238,6 +244,76 @@ class _PageTemplate(Template):
         if ctx is not None and ctx.globals_keys - names:
             return super()._get_default_module(ctx)
         return super()._get_default_module(None)
+
+
+_LANGUAGE_ATTRIBUTE = "wosool_language"
+"""Set on the environment a template was compiled for one language in."""
+
+
+def _in_language(template: Template, language: str) -> Template:
+    """The template as compiled for ``language``: from the environment's overlay for that language, made when first
+    asked (a template made from a string, with no name to look it up by, stays as it is)."""
+    environment = template.environment
+    if getattr(environment, _LANGUAGE_ATTRIBUTE, None) == language or template.name is None:
+        return template
+    compiled: dict[str, Template] = template.__dict__.setdefault("_wosool_in_language", {})
+    found = compiled.get(language)
+    if found is None:
+        found = compiled[language] = _language_environment(environment, language).get_template(template.name)
+    return found
+
+
+def _language_environment(environment: Environment, language: str) -> Environment:
+    base = environment.linked_to if getattr(environment, _LANGUAGE_ATTRIBUTE, None) else environment
+    assert base is not None
+    overlays: dict[str, Environment] = base.__dict__.setdefault("_wosool_languages", {})
+    overlay = overlays.get(language)
+    if overlay is None:
+        # A cache of its own (an overlay otherwise starts with a copy of the base's, templates compiled there).
+        capacity = getattr(base.cache, "capacity", 400)
+        overlay = base.overlay(cache_size=capacity)
+        setattr(overlay, _LANGUAGE_ATTRIBUTE, language)
+        overlay.code_generator_class = _TranslatingCodeGenerator
+        overlays[language] = overlay
+    return overlay
+
+
+class _TranslatingCodeGenerator(CodeGenerator):
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        language = getattr(self.environment, _LANGUAGE_ATTRIBUTE)
+        super().visit_Template(_TranslatedMessages(language).visit(node), frame)
+
+
+class _TranslatedMessages(NodeTransformer):
+    """``_("message")`` and ``gettext("message")``, with or without variables, as the translated text: marked safe
+    where the template autoescapes, its variables then escaped by ``%`` (Markup's), as the call would have done."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        call = self.generic_visit(node)
+        if not (
+            isinstance(call, nodes.Call)
+            and isinstance(call.node, nodes.Name)
+            and call.node.name in ("_", "gettext")
+            and len(call.args) == 1
+            and isinstance(call.args[0], nodes.Const)
+            and isinstance(call.args[0].value, str)
+            and call.dyn_args is None
+            and call.dyn_kwargs is None
+        ):
+            return call
+        translated = translations(self.language).gettext(call.args[0].value)
+        if call.kwargs:
+            variables = [nodes.Pair(nodes.Const(keyword.key), keyword.value) for keyword in call.kwargs]
+            text = nodes.MarkSafeIfAutoescape(nodes.Const(translated), lineno=call.lineno)
+            return nodes.Mod(text, nodes.Dict(variables, lineno=call.lineno), lineno=call.lineno)
+        try:  # as formatting with no variables does ("%%" is "%")
+            formatted = translated % {}
+        except (KeyError, TypeError, ValueError):
+            return call  # a message that wants variables, given none: it fails when rendered, as the call would
+        return nodes.MarkSafeIfAutoescape(nodes.Const(formatted), lineno=call.lineno)
 
 
 def _rendering_now() -> tuple[str, bool]:
