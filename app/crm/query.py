@@ -936,8 +936,10 @@ def build_page_query(
     order = ", ".join(_order_sql(key) for key in keys)
     # Not S608: identifiers come from the catalogue (validated and quoted), values are bound parameters.
     columns = _select_sql(select, keys, catalogue)
-    sql = f"SELECT {columns} FROM {table_sql} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT "  # noqa: S608
-    sql += params.bind(limit + 1, "bigint")
+    # The limit is written out, not bound: PostgreSQL plans a prepared statement once (a generic plan) only when
+    # that plan looks as cheap as one made for the values, and with an unknown limit it expects a tenth of the table,
+    # so it planned every page query anew (~0.1 ms of its CPU a page). A checked integer, at most 200 statements.
+    sql = f"SELECT {columns} FROM {table_sql} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {limit + 1:d}"  # noqa: S608
     count_sql, count_params = _count_query(table_sql, checked, catalogue, include_deleted) if with_total else (None, [])
     return PageQuery(sql, params.values, count_sql, count_params, limit, keys)
 

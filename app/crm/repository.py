@@ -196,13 +196,27 @@ async def linked_ids(
 async def live_records(
     connection: asyncpg.Connection, obj: ObjectDefinition, ids: Sequence[uuid.UUID], *, limit: int
 ) -> Sequence[asyncpg.Record]:
-    rows: Sequence[asyncpg.Record] = await connection.fetch(
-        f"SELECT * FROM {_table(obj)} WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "  # noqa: S608
-        "ORDER BY updated_at DESC LIMIT $2",
+    """The live records among ``ids``, the most recently updated first, at most ``limit``."""
+    if len(ids) > limit:  # the newest, chosen by the database
+        newest: Sequence[asyncpg.Record] = await connection.fetch(
+            f"SELECT * FROM {_table(obj)} WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "  # noqa: S608
+            "ORDER BY updated_at DESC LIMIT $2",
+            list(ids),
+            limit,
+        )
+        return newest
+    # Every one of them, put in order here: with the ORDER BY, PostgreSQL planned the statement anew on every call
+    # (it keeps one generic plan only while that looks no dearer than a plan for the values): 0.08 ms of its CPU.
+    rows = await connection.fetch(
+        f"SELECT * FROM {_table(obj)} WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL LIMIT $2",  # noqa: S608
         list(ids),
         limit,
     )
-    return rows
+    return sorted(rows, key=_updated_at, reverse=True)
+
+
+def _updated_at(row: asyncpg.Record) -> Any:
+    return row["updated_at"]
 
 
 async def related_ids(
