@@ -3,6 +3,7 @@ the timeline of who changed what, and nothing of another tenant."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from app.crm import records
+from app.crm import records, schema_changes
 from app.crm.metadata import Catalogue
 from app.crm.records import Actor
 from app.crm.services import catalogue_of, crm_connection
@@ -179,3 +180,40 @@ async def test_another_tenant_cannot_open_the_record(client: AsyncClient, world:
         f"/t/noor/o/people/{ids['person']}",  # charlie's own tenant: that id is not there
     ):
         assert (await client.get(url)).status_code == 404, url
+
+
+def _field_block(page: str, field: str) -> str:
+    found = re.search(rf'<div class="record-field" data-field="{field}">(.*?)</div>', page, re.S)
+    assert found is not None, f"no {field} field on the page"
+    return " ".join(found.group(1).split())
+
+
+async def test_a_relabelled_field_and_an_emptied_value_show_at_once(
+    client: AsyncClient, world: World, settings: Settings
+) -> None:
+    ids = await _customer_with_history(settings, world)
+    await sign_in(client, "alice@example.com")
+    url = f"/t/acme/o/people/{ids['person']}"
+    edit = f'hx-get="{url}/fields/city/edit"'
+    first = _field_block((await client.get(url)).text, "city")
+
+    async with crm(settings, world.acme) as (connection, _before):
+        await schema_changes.change_field(
+            connection, world.acme, "people", "city", schema_changes.FieldChanges(label_en="Town", label_ar="البلدة")
+        )
+        people = (await catalogue_of(connection, world.acme)).objects["people"]
+        await records.update_record(connection, people, uuid.UUID(ids["person"]), {"city": None}, ALICE)
+    changed = _field_block((await client.get(url)).text, "city")
+    client.cookies.set("wosool_lang", "ar")
+    arabic = _field_block((await client.get(url)).text, "city")
+
+    assert '<dt id="label-city">City</dt>' in first
+    assert ">Jeddah</span>" in first
+    assert edit in first
+    assert 'aria-label="Edit City"' in first
+    assert '<dt id="label-city">Town</dt>' in changed
+    assert '<span class="muted field-empty">Empty</span>' in changed
+    assert edit in changed
+    assert 'aria-label="Edit Town"' in changed
+    assert '<dt id="label-city">البلدة</dt>' in arabic
+    assert edit in arabic
