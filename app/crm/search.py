@@ -13,12 +13,12 @@ ranked by), then reads the hits of the objects that have some: two or three roun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
 
-from app.crm.fields import quote_ident
+from app.crm.fields import FieldDefinition, quote_ident
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.query import escape_like
 from app.crm.records import records_by_ids
@@ -102,9 +102,15 @@ def _candidates_sql(table: str, candidates: int) -> str:
 
 
 async def search_everything(
-    connection: asyncpg.Connection, catalogue: Catalogue, query: str, *, per_object: int = 5
+    connection: asyncpg.Connection,
+    catalogue: Catalogue,
+    query: str,
+    *,
+    per_object: int = 5,
+    fields_of: Callable[[ObjectDefinition], Sequence[FieldDefinition]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """``{object name: [records]}`` for every object with searchable fields and at least one hit."""
+    """``{object name: [records]}`` for every object with searchable fields and at least one hit: whole records in
+    API shape, or ``id`` and the fields ``fields_of`` gives for the object."""
     term = _term(query)
     searched = [obj for obj in catalogue.objects.values() if any(field.searchable for field in obj.fields)]
     if not searched:
@@ -117,7 +123,9 @@ async def search_everything(
     for part, hits in sorted(by_part.items()):
         hits.sort(key=lambda hit: (hit["rank"], hit["starts"], hit["updated_at"]), reverse=True)
         obj = searched[part]
-        records = {record["id"]: record for record in await records_by_ids(connection, obj, [h["id"] for h in hits])}
+        fields = None if fields_of is None else fields_of(obj)
+        read = await records_by_ids(connection, obj, [hit["id"] for hit in hits], fields=fields)
+        records = {record["id"]: record for record in read}
         kept = [records[str(hit["id"])] for hit in hits if str(hit["id"]) in records]
         if kept:
             found[obj.name] = kept

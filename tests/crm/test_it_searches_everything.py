@@ -3,6 +3,11 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from app.accounts import api_keys
+from app.crm.fields import FieldDefinition
+from app.crm.metadata import ObjectDefinition, load_catalogue
+from app.crm.search import search_everything
+from app.crm.services import crm_connection
+from app.settings import Settings
 from tests.conftest import World
 
 
@@ -73,3 +78,20 @@ async def test_whole_words_rank_above_partial_ones(client: AsyncClient, world: W
         await client.post("/api/v1/people", json={"first_name": name}, headers=headers)
 
     assert (await _names(client, headers, "sam"))["people"][0] == "Sam"
+
+
+async def test_a_reader_that_shows_a_few_fields_gets_only_those(
+    client: AsyncClient, world: World, settings: Settings
+) -> None:
+    await _acme(client, world)
+
+    def name_and_city(obj: ObjectDefinition) -> list[FieldDefinition]:
+        return [field for field in obj.fields if field.name in ("first_name", "city")]
+
+    async with crm_connection(world.acme, settings) as connection:
+        catalogue = await load_catalogue(connection)
+        whole = (await search_everything(connection, catalogue, "فاطمة"))["people"][0]
+        some = (await search_everything(connection, catalogue, "فاطمة", fields_of=name_and_city))["people"][0]
+
+    assert some == {"id": whole["id"], "first_name": "فاطمة", "city": "جدة"}
+    assert {"created_at", "email", "phone", "last_name"} <= set(whole)

@@ -84,7 +84,9 @@ async def _search(dashboard: Dashboard, query: str, *, per_object: int) -> list[
     catalogue = Catalogue(
         objects={name: obj for name, obj in dashboard.catalogue.objects.items() if name not in _NOT_SEARCHED}
     )
-    found = await search_everything(dashboard.connection, catalogue, query, per_object=per_object)
+    found = await search_everything(
+        dashboard.connection, catalogue, query, per_object=per_object, fields_of=_fields_shown
+    )
     language = dashboard.language
     groups = []
     for name, records in found.items():
@@ -107,13 +109,24 @@ async def _search(dashboard: Dashboard, query: str, *, per_object: int) -> list[
     return groups
 
 
+def _fields_shown(obj: ObjectDefinition) -> list[FieldDefinition]:
+    """The fields a hit may show: its title's, and those `_detail` may pick."""
+    titles = title_fields(obj)
+    titled = {field.name for field in titles}
+    return [*titles, *(field for field in obj.fields if _may_detail(field) and field.name not in titled)]
+
+
+def _may_detail(field: FieldDefinition) -> bool:
+    return field.type in _DETAIL_TYPES and field.name != "salla_id"
+
+
 def _detail(obj: ObjectDefinition, record: dict[str, Any], language: str) -> str:
     """A line that tells hits with the same name apart: the first few filled fields after the title (e-mail,
     phone, city for a customer; total and date for an order), as plain text."""
     titled = {field.name for field in title_fields(obj)}
     parts: list[str] = []
     for field in obj.fields:
-        if field.name in titled or field.type not in _DETAIL_TYPES or field.name == "salla_id":
+        if field.name in titled or not _may_detail(field):
             continue
         text = _plain(field, record.get(field.name), language)
         if text:
