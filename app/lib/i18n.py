@@ -190,10 +190,11 @@ def format_datetime(
 # Templates call ``_()`` dozens of times a page, most of them with a message written out (``_("Save")``). So each
 # template is compiled once per language (`_in_language`: an overlay of the environment per language, each with its
 # own compiled templates), and there such a call is compiled to its translation (`_TranslatedMessages`): the text
-# joins the template's own, and costs nothing when the page renders. What stays a call (``_(variable)``,
-# ``ngettext``, ``{% trans %}``) reads the page's language, set aside once when a template starts rendering
-# (`_PageTemplate`): Jinja's own newstyle callables take the template context, and Jinja copies the whole context
-# for each such call made where a loop or block has set a variable.
+# joins the template's own, and costs nothing when the page renders (a ``{% trans %}`` block without a plural
+# too: Jinja makes it such a call). What stays a call (``_(variable)``, ``ngettext``) reads the page's language,
+# set aside once when a template starts rendering (`_PageTemplate`): Jinja's own newstyle callables take the
+# template context, and Jinja copies the whole context for each such call made where a loop or block has set a
+# variable.
 
 _TEMPLATE_CACHE_LIMIT = 5000
 """Most messages remembered per language (templates have a few hundred; ``_(variable)`` must not grow it forever)."""
