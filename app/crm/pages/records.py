@@ -234,8 +234,9 @@ async def _fields_html(dashboard: Dashboard, obj: ObjectDefinition, record: Mapp
     titles = await field_titles(dashboard, obj, [record])
     record_url = dashboard.url("o", obj.name, record["id"])
     parts: list[str] = []
-    for field_def in obj.fields:
-        shown = _display(dashboard, field_def, record.get(field_def.name), titles)
+    for field_def, show in zip(obj.fields, _showers(obj, dashboard.language), strict=True):
+        value = record.get(field_def.name)
+        shown = _display(dashboard, field_def, value, titles) if show is None else show(value)
         field_url = escape(f"{record_url}/fields/{field_def.name}")
         if shown:
             before, between, after = _field_parts(dashboard, obj, field_def, filled=True)
@@ -244,6 +245,19 @@ async def _fields_html(dashboard: Dashboard, obj: ObjectDefinition, record: Mapp
             before, after = _field_parts(dashboard, obj, field_def, filled=False)
             parts += (before, field_url, after)
     return Markup("".join(parts))  # noqa: S704 - the parts come from an autoescaping template, the rest is escaped
+
+
+_remembered_showers: Remembered[tuple[present.Shower | None, ...]] = Remembered(1000)
+
+
+def _showers(obj: ObjectDefinition, language: str) -> tuple[present.Shower | None, ...]:
+    """How each field's value is shown, made once per definition and language; None for a relation, whose
+    record's title (and link) depend on the page."""
+    found = _remembered_showers.get(obj, language)
+    if found is None:
+        found = tuple(None if target_of(field) else present.shower(field, language) for field in obj.fields)
+        _remembered_showers.put(obj, language, found)
+    return found
 
 
 _SHOWN, _URL = "wosool-field-shown-stand-in", "wosool-field-url-stand-in"

@@ -217,3 +217,20 @@ async def test_a_relabelled_field_and_an_emptied_value_show_at_once(
     assert 'aria-label="Edit Town"' in changed
     assert '<dt id="label-city">البلدة</dt>' in arabic
     assert edit in arabic
+
+
+async def test_a_value_is_shown_in_the_pages_language(client: AsyncClient, world: World, settings: Settings) -> None:
+    ids = await _customer_with_history(settings, world)
+    await sign_in(client, "alice@example.com")
+    url = f"/t/acme/o/opportunities/{ids['deal']}"
+
+    english = _field_block((await client.get(url)).text, "stage")
+    client.cookies.set("wosool_lang", "ar")
+    arabic = _field_block((await client.get(url)).text, "stage")
+    client.cookies.set("wosool_lang", "en")
+    english_again = _field_block((await client.get(url)).text, "stage")
+
+    chip = re.compile(r'<span class="chip chip-\w+">([^<]+)</span>')
+    assert chip.findall(english) == chip.findall(english_again) == ["Proposal"]
+    assert len(chip.findall(arabic)) == 1
+    assert chip.findall(arabic) != ["Proposal"]
