@@ -9,6 +9,10 @@ for the newest few hundred. Someone looking for one of many Saras types on; the 
 
 `search_everything` asks every object in one statement (the ids of each object's best hits, with what they were
 ranked by), then reads the hits of the objects that have some: two or three round trips instead of one per object.
+An object whose table has never held a row (a shop that keeps no deals, say) is asked only its table's size on disk
+in that statement, which costs PostgreSQL next to nothing, where the ranking's statement for an empty table cost it
+as much as a short query of its own; once the size shows rows, the object is searched as the others, at once in the
+same call and from then on (`_filled`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.query import escape_like
 from app.crm.records import records_by_ids
 from app.crm.search_text import normalize
+from app.lib.remembered import Remembered
 
 __all__ = [
     "CANDIDATES_PER_HIT",
@@ -44,6 +49,13 @@ WALKED_ROWS_PER_CANDIDATE = 20
 instead: a term matching one row in twenty or more is served by the walk alone."""
 SAMPLE_ROWS = 200
 """How many of the newest rows tell whether a term is broad in a table (one match in twenty or more)."""
+
+
+_filled: Remembered[bool] = Remembered(10_000)
+"""Objects (by their definition, so a new catalogue starts afresh) whose table this process has seen hold rows.
+A table with a row in it is never empty on disk: PostgreSQL extends the file before the row is written, and never
+shrinks it to nothing while a row lives. So an empty file is an empty table, for any row committed before the
+search's statement began."""
 
 
 class SearchTooShort(ValueError):
@@ -117,8 +129,17 @@ async def search_everything(
         return {}
     by_part: dict[int, list[asyncpg.Record]] = {}
     candidates = CANDIDATES_PER_HIT * min(per_object, MAX_HITS_PER_OBJECT)
-    for hit in await connection.fetch(_hits_sql(searched, candidates), *_parameters(term, per_object)):
-        by_part.setdefault(hit["part"], []).append(hit)
+    parameters = _parameters(term, per_object)
+    asked = [(part, obj, _filled.get(obj, "rows") is not None) for part, obj in enumerate(searched)]
+    rows = await _ask(connection, asked, candidates, parameters)
+    newly_filled = [(row["part"], searched[row["part"]], True) for row in rows if row["size_on_disk"]]
+    if newly_filled:  # objects whose tables hold rows since this process last looked: searched now
+        for _part, obj, _filled_now in newly_filled:
+            _filled.put(obj, "rows", True)
+        rows.extend(await _ask(connection, newly_filled, candidates, parameters))
+    for row in rows:
+        if row["id"] is not None:
+            by_part.setdefault(row["part"], []).append(row)
     found: dict[str, list[dict[str, Any]]] = {}
     for part, hits in sorted(by_part.items()):
         hits.sort(key=lambda hit: (hit["rank"], hit["starts"], hit["updated_at"]), reverse=True)
@@ -132,16 +153,30 @@ async def search_everything(
     return found
 
 
-def _hits_sql(searched: Sequence[ObjectDefinition], candidates: int) -> str:
-    """The ids of every object's best hits (``part``: the object's place in ``searched``) and the keys they were
-    ranked by: a UNION does not keep the order of each object's answer."""
+async def _ask(
+    connection: asyncpg.Connection,
+    asked: Sequence[tuple[int, ObjectDefinition, bool]],
+    candidates: int,
+    parameters: tuple[Any, ...],
+) -> list[asyncpg.Record]:
+    searching = any(filled for _part, _obj, filled in asked)
+    return list(await connection.fetch(_hits_sql(asked, candidates), *(parameters if searching else ())))
+
+
+def _hits_sql(asked: Sequence[tuple[int, ObjectDefinition, bool]], candidates: int) -> str:
+    """For each (part, object, filled) asked: the ids of a filled object's best hits and the keys they were ranked
+    by (a UNION does not keep the order of each object's answer), or one row with the size on disk of the table of an
+    object not known to be filled (``id`` NULL). ``part`` is the object's place among those searched."""
     rank = "ts_rank_cd(hits.search_vector, (SELECT plainto_tsquery('simple', $5)))"  # the query parsed once
     starts = "(hits.search_text LIKE $2 OR hits.search_text LIKE $3)"
     return " UNION ALL ".join(
-        f"(SELECT {part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at "  # noqa: S608 (names quoted, values bound)
-        f"FROM ({_candidates_sql(quote_ident(obj.table_name), candidates)}) AS hits "
+        f"(SELECT {part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at, "  # noqa: S608 (names quoted, values bound)
+        f"NULL::bigint AS size_on_disk FROM ({_candidates_sql(quote_ident(obj.table_name), candidates)}) AS hits "
         "ORDER BY rank DESC, starts DESC, hits.updated_at DESC LIMIT $4)"
-        for part, obj in enumerate(searched)
+        if filled
+        else f"(SELECT {part} AS part, NULL::uuid AS id, NULL::real AS rank, NULL::boolean AS starts, "
+        f"NULL::timestamptz AS updated_at, pg_relation_size('{quote_ident(obj.table_name)}'::regclass) AS size_on_disk)"
+        for part, obj, filled in asked
     )
 
 
