@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from app.crm.search_text import search_text
 
 __all__ = [
     "MAX_BATCH",
+    "TIMELINE_LIMIT",
     "Actor",
     "BatchInvalid",
     "RecordNotFound",
@@ -28,6 +30,7 @@ __all__ = [
     "delete_record",
     "delete_records",
     "get_record",
+    "get_record_and_timeline",
     "list_records",
     "list_records_by",
     "move_record",
@@ -36,7 +39,6 @@ __all__ = [
     "restore_record",
     "search_text_of",
     "timeline",
-    "timeline_of",
     "update_record",
     "update_records",
 ]
@@ -266,29 +268,39 @@ async def get_record(
     return record_to_api(obj, row)
 
 
+TIMELINE_LIMIT = 50
+"""The newest events a timeline shows (the API's and a record page's)."""
+
+
 async def timeline(
-    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = 50
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = TIMELINE_LIMIT
 ) -> list[dict[str, Any]]:
     """What happened to a record, newest first (a deleted record keeps its history)."""
-    if await repository.fetch_record(connection, obj, record_id) is None:
+    row, events = await repository.fetch_record_with_timeline(connection, obj, record_id, limit=limit)
+    if row is None:
         raise RecordNotFound(str(record_id))
-    return await timeline_of(connection, obj, record_id, limit=limit)
+    return [_event_to_api(event) for event in events]
 
 
-async def timeline_of(
-    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = 50
-) -> list[dict[str, Any]]:
-    """`timeline` of a record the caller has just read (the record page): without reading it again."""
-    return [
-        {
-            "at": event["happened_at"].isoformat(),
-            "kind": event["kind"],
-            "actor": {"source": event["actor_source"], "id": event["actor_id"], "name": event["actor_name"]},
-            "changes": event["diff"],
-            "summary": event["summary"],
-        }
-        for event in await repository.timeline_of(connection, obj.name, record_id, limit=limit)
-    ]
+async def get_record_and_timeline(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int = TIMELINE_LIMIT
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`get_record` and `timeline` of a live record, read together (a record page shows both)."""
+    row, events = await repository.fetch_record_with_timeline(connection, obj, record_id, limit=limit)
+    if row is None or row["deleted_at"] is not None:
+        raise RecordNotFound(str(record_id))
+    return record_to_api(obj, row), [_event_to_api(event) for event in events]
+
+
+def _event_to_api(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A timeline event as the API shows it, from its columns as JSON (the time in UTC, as the record's own are)."""
+    return {
+        "at": datetime.fromisoformat(event["happened_at"]).astimezone(UTC).isoformat(),
+        "kind": event["kind"],
+        "actor": {"source": event["actor_source"], "id": event["actor_id"], "name": event["actor_name"]},
+        "changes": event["diff"],
+        "summary": event["summary"],
+    }
 
 
 async def update_record(

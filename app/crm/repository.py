@@ -20,6 +20,7 @@ __all__ = [
     "add_timeline_event",
     "column_neighbour",
     "fetch_record",
+    "fetch_record_with_timeline",
     "insert_record",
     "linked_ids",
     "live_records",
@@ -33,7 +34,6 @@ __all__ = [
     "repoint_links",
     "set_deleted",
     "set_position",
-    "timeline_of",
     "update_record",
 ]
 
@@ -273,17 +273,31 @@ async def add_timeline_event(
     )
 
 
-async def timeline_of(
-    connection: asyncpg.Connection, object_name: str, record_id: uuid.UUID, *, limit: int = 50
-) -> Sequence[asyncpg.Record]:
-    rows: Sequence[asyncpg.Record] = await connection.fetch(
-        "SELECT * FROM timeline_events WHERE object_name = $1 AND record_id = $2 ORDER BY happened_at DESC, id DESC"
-        " LIMIT $3",
-        object_name,
+_NEWEST_EVENTS = "timeline:newest"
+"""The column holding a record's newest timeline events in `fetch_record_with_timeline` (no field's column has a
+colon in its name)."""
+
+
+async def fetch_record_with_timeline(
+    connection: asyncpg.Connection, obj: ObjectDefinition, record_id: uuid.UUID, *, limit: int
+) -> tuple[asyncpg.Record | None, list[dict[str, Any]]]:
+    """A record (deleted or not) and its newest ``limit`` timeline events, newest first, in one statement: a record
+    page shows both. The events come as JSON objects, the columns of ``timeline_events`` by name (``happened_at`` in
+    ISO 8601 text); none when the record does not exist."""
+    newest = (
+        "SELECT coalesce(json_agg(events ORDER BY events.happened_at DESC, events.id DESC), '[]') FROM (SELECT * "
+        "FROM timeline_events WHERE object_name = $2 AND record_id = $1 ORDER BY happened_at DESC, id DESC LIMIT $3) "
+        "AS events"
+    )
+    row: asyncpg.Record | None = await connection.fetchrow(
+        f'SELECT *, ({newest}) AS "{_NEWEST_EVENTS}" FROM {_table(obj)} WHERE id = $1',  # noqa: S608 (quoted names)
         record_id,
+        obj.name,
         limit,
     )
-    return rows
+    if row is None:
+        return None, []
+    return row, row[_NEWEST_EVENTS]
 
 
 # Manual order inside a column of a board: the records whose select column holds one value, ordered by

@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 from saq import Queue
 
-from app.crm import records, repository
+from app.crm import records
 from app.crm.fields import RecordInvalid
 from app.crm.metadata import Catalogue, load_catalogue
 from app.crm.records import Actor, RecordNotFound
@@ -82,11 +82,11 @@ async def test_an_update_records_only_what_changed_with_the_actor(crm) -> None: 
 
     assert updated["stage"] == "proposal"
     assert updated["updated_by"]["source"] == "salla"
-    events = await repository.timeline_of(connection, "opportunities", uuid.UUID(deal["id"]))
+    events = await records.timeline(connection, deals, uuid.UUID(deal["id"]))
     assert [event["kind"] for event in events] == ["updated", "created"]
-    assert events[0]["diff"] == {"stage": ["new", "proposal"]}
-    assert events[0]["actor_source"] == "salla"
-    assert events[1]["diff"]["amount"][1]["amount_minor"] == 150000
+    assert events[0]["changes"] == {"stage": ["new", "proposal"]}
+    assert events[0]["actor"]["source"] == "salla"
+    assert events[1]["changes"]["amount"][1]["amount_minor"] == 150000
 
 
 async def test_a_deleted_record_is_gone_until_restored(crm) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +104,7 @@ async def test_a_deleted_record_is_gone_until_restored(crm) -> None:  # type: ig
 
     assert restored["deleted_at"] is None
     assert (await records.get_record(connection, products, product_id))["sku"] == "OUD-1"
-    kinds = [event["kind"] for event in await repository.timeline_of(connection, "products", product_id)]
+    kinds = [event["kind"] for event in await records.timeline(connection, products, product_id)]
     assert kinds == ["restored", "deleted", "created"]
 
 

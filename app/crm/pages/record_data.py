@@ -326,10 +326,9 @@ def _shown(field_def: FieldDefinition | None, value: Any, language: str, titles:
 
 
 async def timeline_entries(
-    dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any], *, limit: int = 50
+    dashboard: Dashboard, obj: ObjectDefinition, events: Sequence[Mapping[str, Any]]
 ) -> list[TimelineEntry]:
-    """The timeline of a record the page has just read."""
-    events = await records.timeline_of(dashboard.connection, obj, uuid.UUID(str(record["id"])), limit=limit)
+    """A record's timeline in words, from its events (`records.get_record_and_timeline`)."""
     language = dashboard.language
     value_rows: list[dict[str, Any]] = []
     linked_ids: dict[str, set[uuid.UUID]] = {}

@@ -316,7 +316,7 @@ async def record_page(
     dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
 ) -> Template:
     obj = dashboard.object(object_name)
-    record = await records.get_record(dashboard.connection, obj, record_id)
+    record, events = await records.get_record_and_timeline(dashboard.connection, obj, record_id)
     found = await panels(dashboard, obj, record)
     return dashboard.page(
         "crm/record.html",
@@ -325,7 +325,7 @@ async def record_page(
         panels=found,
         notes=found.notes,
         tasks=found.tasks,
-        timeline=await timeline_entries(dashboard, obj, record),
+        timeline=await timeline_entries(dashboard, obj, events),
         note_form=_new_form(dashboard, _NOTES),
         task_form=_new_form(dashboard, _TASKS),
     )
@@ -345,11 +345,11 @@ async def record_timeline(
     dashboard: NamedDependency[Dashboard], object_name: FromPath[str], record_id: FromPath[uuid.UUID]
 ) -> Template:
     obj = dashboard.object(object_name)
-    record = await records.get_record(dashboard.connection, obj, record_id)
+    record, events = await records.get_record_and_timeline(dashboard.connection, obj, record_id)
     return dashboard.page(
         "crm/_record_timeline.html",
         **_page_context(dashboard, obj, record),
-        timeline=await timeline_entries(dashboard, obj, record),
+        timeline=await timeline_entries(dashboard, obj, events),
     )
 
 
