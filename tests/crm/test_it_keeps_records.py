@@ -1,33 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
-from redis.asyncio import Redis
-from saq import Queue
 
 from app.crm import records
 from app.crm.fields import RecordInvalid
-from app.crm.metadata import Catalogue, load_catalogue
 from app.crm.records import Actor, RecordNotFound
-from app.settings import Settings
-from app.tenancy import runtime
-from app.tenancy.services import tenant_database
-from tests.people import create_organization
 
 ALICE = Actor(source="user", id="alice-id", name="alice@example.com")
 SALLA = Actor(source="salla")
-
-
-@pytest.fixture
-async def crm(settings: Settings, redis: Redis, queue: Queue) -> AsyncIterator[tuple[asyncpg.Connection, Catalogue]]:
-    """A connection to a real tenant's database through its pool (as the tenant's role), and its catalogue."""
-    tenant = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
-    pools = await runtime.open_pools(settings)
-    async with pools.connection(await tenant_database(tenant, settings)) as connection:
-        yield connection, await load_catalogue(connection)
 
 
 async def test_it_creates_a_customer_with_normalised_values_and_who_made_it(crm) -> None:  # type: ignore[no-untyped-def]

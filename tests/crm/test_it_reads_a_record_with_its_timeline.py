@@ -4,32 +4,17 @@ as stored, newest first, in UTC whatever the connection's time zone."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from redis.asyncio import Redis
-from saq import Queue
 
 from app.crm import records
-from app.crm.metadata import Catalogue, load_catalogue
+from app.crm.metadata import Catalogue
 from app.crm.records import Actor, RecordNotFound
-from app.settings import Settings
-from app.tenancy import runtime
-from app.tenancy.services import tenant_database
-from tests.people import create_organization
 
 ALICE = Actor(source="user", id="u-alice", name="Alice")
 NOON = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def crm(settings: Settings, redis: Redis, queue: Queue) -> AsyncIterator[tuple[asyncpg.Connection, Catalogue]]:
-    tenant = await create_organization(settings, redis, queue, slug="acme", owner="alice@example.com")
-    pools = await runtime.open_pools(settings)
-    async with pools.connection(await tenant_database(tenant, settings)) as connection:
-        yield connection, await load_catalogue(connection)
 
 
 async def _event(connection: asyncpg.Connection, record_id: str, at: datetime, kind: str) -> None:
