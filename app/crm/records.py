@@ -25,6 +25,8 @@ __all__ = [
     "Actor",
     "BatchInvalid",
     "RecordNotFound",
+    "api_columns",
+    "api_shape",
     "create_record",
     "create_records",
     "delete_record",
@@ -108,8 +110,39 @@ def record_to_api(obj: ObjectDefinition, row: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def _api_values(fields: tuple[FieldDefinition, ...], row: Mapping[str, Any]) -> dict[str, Any]:
+def _api_values(fields: Sequence[FieldDefinition], row: Mapping[str, Any]) -> dict[str, Any]:
     return {field.name: to_api(field, row) for field in fields}
+
+
+_RECORD_COLUMNS = (
+    "position",
+    "created_at",
+    "updated_at",
+    "created_by_source",
+    "created_by_id",
+    "created_by_name",
+    "updated_by_source",
+    "updated_by_id",
+    "updated_by_name",
+    "deleted_at",
+)
+"""The columns every record has besides its id and its fields' (`record_to_api` shows them)."""
+
+
+def api_columns(obj: ObjectDefinition, fields: Sequence[FieldDefinition] | None = None) -> list[str]:
+    """The columns `api_shape` needs: the whole record's, or ``id`` and those of ``fields``."""
+    if fields is None:
+        return ["id", *obj.columns(), *_RECORD_COLUMNS]
+    return ["id", *(column for field in fields for column in column_names(field))]
+
+
+def api_shape(
+    obj: ObjectDefinition, row: Mapping[str, Any], fields: Sequence[FieldDefinition] | None = None
+) -> dict[str, Any]:
+    """A row (its columns by name) in API shape: the whole record, or ``id`` and ``fields`` only."""
+    if fields is None:
+        return record_to_api(obj, row)
+    return {"id": str(row["id"]), **_api_values(fields, row)}
 
 
 async def create_record(
@@ -197,10 +230,7 @@ async def records_by_ids(
     """The live (not deleted) records among ``ids``, in API shape (only ``id`` and ``fields`` when given: a reader
     that shows a few fields need not convert thirty); at most 1000."""
     rows = await repository.live_records(connection, obj, ids[:1000], limit=1000)
-    if fields is None:
-        return [record_to_api(obj, row) for row in rows]
-    chosen = tuple(fields)
-    return [{"id": str(row["id"]), **_api_values(chosen, row)} for row in rows]
+    return [api_shape(obj, row, fields) for row in rows]
 
 
 MAX_BATCH = 200

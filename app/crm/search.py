@@ -7,25 +7,25 @@ every hit shown (50 for the palette's five an object, 200 for the search page's 
 visiting every matching row, 40-90 ms for 10,000 matches among 100,000 customers, against a millisecond or less
 for the newest few hundred. Someone looking for one of many Saras types on; the palette answers each keystroke.
 
-`search_everything` asks every object in one statement (the ids of each object's best hits, with what they were
-ranked by), then reads the hits of the objects that have some: two or three round trips instead of one per object.
-An object whose table has never held a row (a shop that keeps no deals, say) is asked only its table's size on disk
-in that statement, which costs PostgreSQL next to nothing, where the ranking's statement for an empty table cost it
-as much as a short query of its own; once the size shows rows, the object is searched as the others, at once in the
-same call and from then on (`_filled`).
+`search_everything` asks every object in one statement: each object's best hits, with what they were ranked by and
+the columns the caller shows (one row value a hit, read by id once the hits are chosen). An object whose table has
+never held a row (a shop that keeps no deals, say) is asked only its table's size on disk in that statement, which
+costs PostgreSQL next to nothing, where the ranking's statement for an empty table cost it as much as a short query
+of its own; once the size shows rows, the object is searched as the others, at once in the same call and from then
+on (`_filled`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
 from app.crm.fields import FieldDefinition, quote_ident
 from app.crm.metadata import Catalogue, ObjectDefinition
 from app.crm.query import escape_like
-from app.crm.records import records_by_ids
+from app.crm.records import api_columns, api_shape
 from app.crm.search_text import normalize
 from app.lib.remembered import Remembered
 
@@ -113,6 +113,16 @@ def _candidates_sql(table: str, candidates: int) -> str:
     )
 
 
+class _Asked(NamedTuple):
+    part: int
+    """The object's place among those searched."""
+    obj: ObjectDefinition
+    filled: bool
+    """Its table has held rows (it is searched), or may never have (only its size on disk is asked)."""
+    columns: tuple[str, ...]
+    """What each hit is read with (`records.api_columns`)."""
+
+
 async def search_everything(
     connection: asyncpg.Connection,
     catalogue: Catalogue,
@@ -127,56 +137,66 @@ async def search_everything(
     searched = [obj for obj in catalogue.objects.values() if any(field.searchable for field in obj.fields)]
     if not searched:
         return {}
-    by_part: dict[int, list[asyncpg.Record]] = {}
+    fields = [None if fields_of is None else tuple(fields_of(obj)) for obj in searched]
     candidates = CANDIDATES_PER_HIT * min(per_object, MAX_HITS_PER_OBJECT)
     parameters = _parameters(term, per_object)
-    asked = [(part, obj, _filled.get(obj, "rows") is not None) for part, obj in enumerate(searched)]
+    asked = [
+        _Asked(part, obj, _filled.get(obj, "rows") is not None, tuple(api_columns(obj, fields[part])))
+        for part, obj in enumerate(searched)
+    ]
     rows = await _ask(connection, asked, candidates, parameters)
-    newly_filled = [(row["part"], searched[row["part"]], True) for row in rows if row["size_on_disk"]]
+    newly_filled = [asked[row["part"]]._replace(filled=True) for row in rows if row["size_on_disk"]]
     if newly_filled:  # objects whose tables hold rows since this process last looked: searched now
-        for _part, obj, _filled_now in newly_filled:
-            _filled.put(obj, "rows", True)
+        for filled in newly_filled:
+            _filled.put(filled.obj, "rows", True)
         rows.extend(await _ask(connection, newly_filled, candidates, parameters))
+    by_part: dict[int, list[asyncpg.Record]] = {}
     for row in rows:
         if row["id"] is not None:
             by_part.setdefault(row["part"], []).append(row)
     found: dict[str, list[dict[str, Any]]] = {}
     for part, hits in sorted(by_part.items()):
         hits.sort(key=lambda hit: (hit["rank"], hit["starts"], hit["updated_at"]), reverse=True)
-        obj = searched[part]
-        fields = None if fields_of is None else fields_of(obj)
-        read = await records_by_ids(connection, obj, [hit["id"] for hit in hits], fields=fields)
-        records = {record["id"]: record for record in read}
-        kept = [records[str(hit["id"])] for hit in hits if str(hit["id"]) in records]
-        if kept:
-            found[obj.name] = kept
+        obj, columns = searched[part], asked[part].columns
+        found[obj.name] = [api_shape(obj, dict(zip(columns, hit["shown"], strict=True)), fields[part]) for hit in hits]
     return found
 
 
 async def _ask(
-    connection: asyncpg.Connection,
-    asked: Sequence[tuple[int, ObjectDefinition, bool]],
-    candidates: int,
-    parameters: tuple[Any, ...],
+    connection: asyncpg.Connection, asked: Sequence[_Asked], candidates: int, parameters: tuple[Any, ...]
 ) -> list[asyncpg.Record]:
-    searching = any(filled for _part, _obj, filled in asked)
+    searching = any(item.filled for item in asked)
     return list(await connection.fetch(_hits_sql(asked, candidates), *(parameters if searching else ())))
 
 
-def _hits_sql(asked: Sequence[tuple[int, ObjectDefinition, bool]], candidates: int) -> str:
-    """For each (part, object, filled) asked: the ids of a filled object's best hits and the keys they were ranked
-    by (a UNION does not keep the order of each object's answer), or one row with the size on disk of the table of an
-    object not known to be filled (``id`` NULL). ``part`` is the object's place among those searched."""
+def _hits_sql(asked: Sequence[_Asked], candidates: int) -> str:
+    """For each object asked: a filled object's best hits, with the keys they were ranked by (a UNION does not keep
+    the order of each object's answer) and their ``columns`` as one row value (``shown``); or one row with the size on
+    disk of the table of an object not known to be filled (``id`` NULL)."""
+    return " UNION ALL ".join(_hits_of(item, candidates) if item.filled else _size_of(item) for item in asked)
+
+
+def _hits_of(item: _Asked, candidates: int) -> str:
+    table = quote_ident(item.obj.table_name)
     rank = "ts_rank_cd(hits.search_vector, (SELECT plainto_tsquery('simple', $5)))"  # the query parsed once
     starts = "(hits.search_text LIKE $2 OR hits.search_text LIKE $3)"
-    return " UNION ALL ".join(
-        f"(SELECT {part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at, "  # noqa: S608 (names quoted, values bound)
-        f"NULL::bigint AS size_on_disk FROM ({_candidates_sql(quote_ident(obj.table_name), candidates)}) AS hits "
-        "ORDER BY rank DESC, starts DESC, hits.updated_at DESC LIMIT $4)"
-        if filled
-        else f"(SELECT {part} AS part, NULL::uuid AS id, NULL::real AS rank, NULL::boolean AS starts, "
-        f"NULL::timestamptz AS updated_at, pg_relation_size('{quote_ident(obj.table_name)}'::regclass) AS size_on_disk)"
-        for part, obj, filled in asked
+    shown = ", ".join(f"record.{quote_ident(column)}" for column in item.columns)
+    best = (
+        f"SELECT {item.part} AS part, hits.id, {rank} AS rank, {starts} AS starts, hits.updated_at, "  # noqa: S608 (names quoted, values bound)
+        f"NULL::bigint AS size_on_disk FROM ({_candidates_sql(table, candidates)}) AS hits "
+        "ORDER BY rank DESC, starts DESC, hits.updated_at DESC LIMIT $4"
+    )
+    return (
+        f"(SELECT best.*, (SELECT ROW({shown}) FROM {table} AS record WHERE record.id = best.id) AS shown "  # noqa: S608
+        f"FROM ({best}) AS best)"
+    )
+
+
+def _size_of(item: _Asked) -> str:
+    return (
+        f"(SELECT {item.part} AS part, NULL::uuid AS id, NULL::real AS rank, NULL::boolean AS starts, "
+        "NULL::timestamptz AS updated_at, "
+        f"pg_relation_size('{quote_ident(item.obj.table_name)}'::regclass) AS size_on_disk, NULL::record AS shown)"
     )
 
 

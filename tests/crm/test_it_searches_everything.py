@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 from httpx import AsyncClient
 
 from app.accounts import api_keys
+from app.crm import records
 from app.crm.fields import FieldDefinition
 from app.crm.metadata import ObjectDefinition, load_catalogue
 from app.crm.search import search_everything
@@ -95,3 +98,24 @@ async def test_a_reader_that_shows_a_few_fields_gets_only_those(
 
     assert some == {"id": whole["id"], "first_name": "فاطمة", "city": "جدة"}
     assert {"created_at", "email", "phone", "last_name"} <= set(whole)
+
+
+async def test_a_hit_is_the_record_as_the_api_reads_it(client: AsyncClient, world: World, settings: Settings) -> None:
+    headers = await _acme(client, world)
+    answer = await client.post(
+        "/api/v1/people",
+        json={
+            "first_name": "Reem",
+            "email": {"primary": "reem@example.com", "additional": ["reem@work.example"]},
+            "phone": {"primary": "0551234567", "additional": ["0561234567"]},
+        },
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.text
+
+    async with crm_connection(world.acme, settings) as connection:
+        catalogue = await load_catalogue(connection)
+        for term in ("reem", "فاطمة"):
+            hit = (await search_everything(connection, catalogue, term))["people"][0]
+            assert hit == await records.get_record(connection, catalogue.objects["people"], uuid.UUID(hit["id"]))
+    assert hit["city"] == "جدة"
