@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 
 from app.lib.pg import StatelessConnection
@@ -230,10 +231,19 @@ _JSONB_VERSION = "\x01"
 
 
 def _from_json_text(text: str) -> Any:
-    """Inside a row value (search reads its hits' fields as one) PostgreSQL sends jsonb in its binary format, which
+    """JSON text as Python values, by msgspec: json.loads spent about a microsecond on each value, a hundred on a
+    list page of customers (two jsonb columns a row, mostly ``[]``); msgspec a tenth of that. Anything msgspec
+    refuses (a number beyond a float's range) goes to json.loads, as before.
+
+    Inside a row value (search reads its hits' fields as one) PostgreSQL sends jsonb in its binary format, which
     asyncpg hands over as it comes: a version byte (1), then the text. JSON text never starts with that byte. (The
     binary format for every jsonb value would avoid this, but decoding it cost a list page 20-60 microseconds.)"""
-    return json.loads(text[1:] if text.startswith(_JSONB_VERSION) else text)
+    if text.startswith(_JSONB_VERSION):
+        text = text[1:]
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 async def _reset_on_release(connection: _TenantConnection) -> None:

@@ -10,16 +10,17 @@ this saves rendering, never a query.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from app.crm.fields import FieldDefinition, columns
+import msgspec
+
+from app.crm.fields import Column, FieldDefinition, columns
 from app.crm.metadata import ObjectDefinition
 from app.lib.remembered import Remembered
 
-__all__ = ["ROWS_REMEMBERED", "hashable", "row_reader"]
+__all__ = ["ROWS_REMEMBERED", "row_reader"]
 
 ROWS_REMEMBERED = 4096
 """About 80 pages of 50 rows: a few megabytes per process."""
@@ -29,25 +30,33 @@ RowReader = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 
 
 def row_reader(obj: ObjectDefinition, fields: Sequence[FieldDefinition]) -> RowReader:
-    """What a row's key holds of a database row read for ``fields``: ``id`` and every column, as read. A JSON or
-    array column read as a list or dict makes it unhashable: `hashable` turns such a key into one. Made once per
-    process for each object definition (the owner) and fields."""
+    """What a row's key holds of a database row read for ``fields``: ``id`` and every column as read, the columns
+    that hold lists or dicts (JSON, arrays: unhashable as read) as one canonical JSON text. Made once per process
+    for each object definition (the owner) and fields."""
     names = tuple(field.name for field in fields)
     reader = _readers.get(obj, names)
     if reader is None:
-        read = ["id", *(column.name for field in fields for column in columns(field))]
-        reader = itemgetter(*read) if len(read) > 1 else lambda row: (row["id"],)
+        read = [Column("id", "uuid"), *(column for field in fields for column in columns(field))]
+        plain = _getter([column.name for column in read if not _holds_lists(column)])
+        listed = [column.name for column in read if _holds_lists(column)]
+        reader = plain if not listed else _with_lists(plain, _getter(listed))
         _readers.put(obj, names, reader)
     return reader
-
-
-def hashable(values: tuple[Any, ...]) -> tuple[Hashable, ...]:
-    """A row's values with each list or dict (a JSON or array column) as canonical text."""
-    return tuple(_hashable(value) for value in values)
 
 
 _readers: Remembered[RowReader] = Remembered(1000)
 
 
-def _hashable(value: Any) -> Hashable:
-    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
+def _holds_lists(column: Column) -> bool:
+    return column.sql_type == "jsonb" or column.sql_type.endswith("[]")
+
+
+def _getter(names: list[str]) -> RowReader:
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
+
+
+def _with_lists(plain: RowReader, listed: RowReader) -> RowReader:
+    return lambda row: (*plain(row), msgspec.json.encode(listed(row), order="sorted"))

@@ -50,7 +50,7 @@ from app.crm.pages.list_query import (
     to_compact,
     with_viewer,
 )
-from app.crm.pages.list_rows import ROWS_REMEMBERED, hashable, row_reader
+from app.crm.pages.list_rows import ROWS_REMEMBERED, row_reader
 from app.crm.pages.present import (
     Shower,
     field_label,
@@ -422,11 +422,7 @@ async def _rows(
         # The key holds the related records' ids (among the values); their titles only where the page has any.
         shown_titles = tuple(titles.get(str(raw[column])) for _name, column in relations) if titles else ()
         key = (layout, values_of(raw), shown_titles)
-        try:
-            row = _remembered_rows.get(obj, key)
-        except TypeError:  # a JSON or array column read as a list or dict
-            key = (layout, hashable(key[1]), shown_titles)
-            row = _remembered_rows.get(obj, key)
+        row = _remembered_rows.get(obj, key)
         if row is None:
             if shows is None:
                 shows = [
