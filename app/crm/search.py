@@ -147,8 +147,8 @@ async def search_everything(
     rows = await _ask(connection, asked, candidates, parameters)
     newly_filled = [asked[row["part"]]._replace(filled=True) for row in rows if row["size_on_disk"]]
     if newly_filled:  # objects whose tables hold rows since this process last looked: searched now
-        for filled in newly_filled:
-            _filled.put(filled.obj, "rows", True)
+        for item in newly_filled:
+            _filled.put(item.obj, "rows", True)
         rows.extend(await _ask(connection, newly_filled, candidates, parameters))
     by_part: dict[int, list[asyncpg.Record]] = {}
     for row in rows:
