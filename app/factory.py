@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app import __version__
+from app.accounts import memberships
 from app.accounts.access import SESSION_EMAIL
 from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def open_connections() -> None:
         await registry.open_pool()
+        memberships.start_listening(settings.database_url)
         await runtime.open_pools(settings)
         await queue.connect()
         _settle_memory()
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         with contextlib.suppress(RedisError):  # Redis may be the reason we are shutting down
             await queue.disconnect()
         await runtime.close_pools()
+        await memberships.stop_listening()
         await registry.close_pool()
         await redis.aclose()
 

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,6 +245,16 @@ def wait_for(
             last = repr(error)
         time.sleep(0.05)
     raise AssertionError(f"{url} did not answer {status} within {timeout} s; last: {last}")
+
+
+async def seconds_until(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:
+    """Seconds until ``await check()`` is true, polled every 5 ms; fails the test after ``within`` seconds."""
+    began = time.monotonic()
+    while time.monotonic() - began < within:
+        if await check():
+            return time.monotonic() - began
+        await asyncio.sleep(0.005)
+    pytest.fail(f"not true within {within} s")
 
 
 @pytest.fixture(scope="session")

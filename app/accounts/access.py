@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 
-from app.accounts import repository
+from app.accounts import memberships
 from app.accounts.api_keys import ApiKeyRecord, InvalidApiKey, authenticate_api_key
 from app.accounts.repository import MemberRecord, UserRecord
 from app.lib import ratelimit
@@ -83,7 +83,7 @@ async def any_status_access(request: Request[Any, Any, Any], slug: FromPath[str]
     tenant = await tenancy.find_tenant(request.app.state.redis, slug)
     if tenant is None or tenant.status == "deleted":
         raise NotFoundException("No such page.")
-    member = await repository.membership(user_id, tenant.id)  # never cached: a removed member is out at once
+    member = await memberships.membership(user_id, tenant.id)
     if member is None:
         raise NotFoundException("No such page.")
     return TenantAccess(tenant=tenant, member=member)

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from redis.asyncio import Redis
 from saq import Queue
 
-from app.accounts import repository
+from app.accounts import memberships, repository
 from app.accounts.passwords import (
     WeakPassword,
     check_password_rules,
@@ -276,6 +276,7 @@ async def add_member(tenant: TenantRecord, actor: MemberRecord, *, email: str, r
         await audit.record(f"user:{actor.email}", "member.added", tenant_slug=tenant.slug, email=address, role=role)
     added = await repository.membership_by_id(membership_id, tenant.id)
     assert added is not None
+    memberships.forget_user(added.user_id)
     return added, temporary_password
 
 
@@ -292,6 +293,7 @@ async def change_role(tenant: TenantRecord, actor: MemberRecord, membership_id: 
         await audit.record(
             f"user:{actor.email}", "member.role_changed", tenant_slug=tenant.slug, email=target.email, role=role
         )
+    memberships.forget_user(target.user_id)
     changed = await repository.membership_by_id(membership_id, tenant.id)
     assert changed is not None
     return changed
@@ -307,6 +309,7 @@ async def remove_member(tenant: TenantRecord, actor: MemberRecord, membership_id
             raise NotAllowed("the last owner cannot be removed")
         await repository.delete_membership(membership_id)
         await audit.record(f"user:{actor.email}", "member.removed", tenant_slug=tenant.slug, email=target.email)
+    memberships.forget_user(target.user_id)
 
 
 async def members_of(tenant: TenantRecord) -> list[MemberRecord]:
@@ -372,6 +375,7 @@ async def update_profile(user_id: uuid.UUID, *, name: str, language: str) -> Use
     if updated is None:
         raise InvalidInput({"user": "no such user"})
     await audit.record(f"user:{updated.email}", "user.profile_changed", name=clean, language=language)
+    memberships.forget_user(user_id)
     return updated
 
 
@@ -408,6 +412,7 @@ async def ensure_owner(tenant: TenantRecord, *, email: str, name: str, actor: st
             await audit.record(actor, "member.added", tenant_slug=tenant.slug, email=clean_email, role="owner")
     elif member.role != "owner":
         await repository.set_role(member.id, "owner")
+    memberships.forget_user(user.id)
     return user
 
 
