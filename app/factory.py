@@ -39,6 +39,7 @@ from app.lib import i18n
 from app.lib.errors import exception_handlers
 from app.lib.locale import SUPPORTED, locale_for
 from app.lib.logging import structlog_config
+from app.lib.remembered_sessions import remembered_sessions
 from app.lib.request_id import request_id_middleware
 from app.lib.sessions import LazySessionConfig
 from app.ops.metrics import register_metrics
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def open_connections() -> None:
         await registry.open_pool()
         memberships.start_listening(settings.database_url)
+        remembered_sessions.start(settings.redis_url)
         await runtime.open_pools(settings)
         await queue.connect()
         _settle_memory()
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await queue.disconnect()
         await runtime.close_pools()
         await memberships.stop_listening()
+        await remembered_sessions.stop()
         await registry.close_pool()
         await redis.aclose()
 

@@ -18,8 +18,13 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
+from redis.asyncio import Redis
+
+from app.lib.remembered_sessions import remembered_sessions
 
 __all__ = ["LazySessionConfig"]
 
@@ -33,6 +38,27 @@ _LOADED = "_session_as_loaded"
 
 
 class LazySessionBackend(ServerSideSessionBackend):
+    # Reads, writes and deletes go through the process's memory of sessions (app/lib/remembered_sessions.py) when
+    # the store is the app's Redis one, as it always is outside of tests of other stores.
+
+    async def get(self, session_id: str, store: Store) -> bytes | None:
+        if isinstance(store, RedisStore) and not self.config.renew_on_access:
+            return await remembered_sessions.read(_redis_of(store), _key_in(store, session_id))
+        return await super().get(session_id, store)
+
+    async def set(self, session_id: str, data: bytes, store: Store) -> None:
+        if isinstance(store, RedisStore):
+            expires_in = int(self.config.max_age) if self.config.max_age is not None else None
+            await remembered_sessions.write(_redis_of(store), _key_in(store, session_id), data, expires_in)
+            return
+        await super().set(session_id, data, store)
+
+    async def delete(self, session_id: str, store: Store) -> None:
+        if isinstance(store, RedisStore):
+            await remembered_sessions.delete(_redis_of(store), _key_in(store, session_id))
+            return
+        await super().delete(session_id, store)
+
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
         session_id = connection.cookies.get(self.config.key)
         if not session_id or session_id == "null":
@@ -84,6 +110,15 @@ class LazySessionBackend(ServerSideSessionBackend):
             and session.get(RENEWED_ON) == _today()
             and self.serialize_data(session, connection.scope) == loaded
         )
+
+
+def _redis_of(store: RedisStore) -> Redis:
+    return store._redis  # Litestar's RedisStore offers no public way to its client
+
+
+def _key_in(store: RedisStore, session_id: str) -> str:
+    """The Redis key ``store`` keeps ``session_id`` under (as `RedisStore._make_key` makes it)."""
+    return f"{store.namespace}:{session_id}" if store.namespace else session_id
 
 
 def _today() -> str:
