@@ -247,12 +247,12 @@ def wait_for(
     raise AssertionError(f"{url} did not answer {status} within {timeout} s; last: {last}")
 
 
-async def seconds_until(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:
-    """Seconds until ``await check()`` is true, polled every 5 ms; fails the test after ``within`` seconds."""
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until ``await check()`` is true, asking every 5 ms; fail the test after ``within`` seconds."""
     began = time.monotonic()
     while time.monotonic() - began < within:
         if await check():
-            return time.monotonic() - began
+            return
         await asyncio.sleep(0.005)
     pytest.fail(f"not true within {within} s")
 

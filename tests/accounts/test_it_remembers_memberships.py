@@ -15,7 +15,7 @@ from litestar import Litestar
 from app.accounts import memberships, repository
 from app.registry.changes import APPLICATION_NAME
 from app.settings import Settings
-from tests.conftest import World, seconds_until
+from tests.conftest import World, eventually
 from tests.people import sign_in
 
 HOME = "/t/acme/"
@@ -36,7 +36,7 @@ async def listening() -> bool:
 
 async def bob_signed_in(client: httpx.AsyncClient) -> None:
     await sign_in(client, "bob@example.com")
-    await seconds_until(listening)
+    await eventually(listening)
     assert (await client.get(HOME)).status_code == 200  # and now remembered
 
 
@@ -53,7 +53,7 @@ async def test_it_shuts_out_a_member_removed_elsewhere_within_moments(
     async def shut_out() -> bool:
         return (await client.get(HOME)).status_code == 404
 
-    assert await seconds_until(shut_out) < 1.0  # remembered answers live a minute: only the notice explains this
+    await eventually(shut_out)  # within 5 s; remembered answers live a minute: only the notice explains it
 
 
 async def test_it_shuts_out_a_member_removed_here_at_once(
@@ -87,7 +87,7 @@ async def test_it_gives_a_member_promoted_elsewhere_their_new_rights(
     async def promoted() -> bool:
         return (await client.get("/t/acme/settings/api-keys")).status_code == 200
 
-    assert await seconds_until(promoted) < 1.0
+    await eventually(promoted)
 
 
 async def test_it_shows_a_name_changed_elsewhere(client: httpx.AsyncClient, world: World, settings: Settings) -> None:
@@ -99,7 +99,7 @@ async def test_it_shows_a_name_changed_elsewhere(client: httpx.AsyncClient, worl
     async def renamed() -> bool:
         return "Bob Builder" in (await client.get(HOME)).text
 
-    assert await seconds_until(renamed) < 1.0
+    await eventually(renamed)
 
 
 async def test_it_remembers_a_membership_until_told_or_until_it_is_old(
@@ -120,7 +120,7 @@ async def test_it_remembers_a_membership_until_told_or_until_it_is_old(
     async def shut_out() -> bool:
         return (await client.get(HOME)).status_code == 404
 
-    await seconds_until(shut_out, within=3.0)
+    await eventually(shut_out, within=3.0)
 
 
 async def test_it_asks_the_registry_while_it_cannot_listen(
@@ -139,11 +139,11 @@ async def test_it_asks_the_registry_while_it_cannot_listen(
         async def deaf() -> bool:
             return not memberships.is_listening()
 
-        await seconds_until(deaf)
+        await eventually(deaf)
         await registry.execute("SET session_replication_role = replica")  # no notice to hear either way
         await registry.execute(
             'DELETE FROM memberships m USING users u WHERE u.id = m."user" AND u.email = $1', "bob@example.com"
         )
 
     assert (await client.get(HOME)).status_code == 404
-    await seconds_until(listening)  # and it listens again
+    await eventually(listening)  # and it listens again
