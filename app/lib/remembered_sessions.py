@@ -79,6 +79,7 @@ class RememberedSessions:
             pipe.set(key, data, ex=expires_in)
             pipe.publish(CHANNEL, digest)
             await pipe.execute()
+        self._forget(digest)  # and whatever a read made meanwhile remembered here
 
     async def delete(self, redis: Redis, key: str) -> None:
         digest = _digest(key)
@@ -87,6 +88,7 @@ class RememberedSessions:
             pipe.delete(key)
             pipe.publish(CHANNEL, digest)
             await pipe.execute()
+        self._forget(digest)
 
     def start(self, redis_url: str) -> None:
         """Subscribe to the notices (web processes, at start-up), or join the subscription already started (web and

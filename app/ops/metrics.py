@@ -8,6 +8,8 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.accounts import memberships
+from app.lib.remembered_sessions import remembered_sessions
 from app.tenancy import runtime
 
 __all__ = ["register_metrics"]
@@ -36,6 +38,23 @@ class TenantPoolCollector(Collector):
             yield CounterMetricFamily(f"wosool_tenant_pool_{name}", documentation, value=getattr(stats, name))
 
 
+class NoticesCollector(Collector):
+    """Whether this process hears the notices that let it remember memberships and sessions: while it does not, it
+    asks the registry and Redis on every request (correct, and slower)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "wosool_membership_notices_listening",
+            "1 while this process hears the registry's membership notices (and so remembers memberships).",
+            value=float(memberships.is_listening()),
+        )
+        yield GaugeMetricFamily(
+            "wosool_session_notices_listening",
+            "1 while this process hears the session notices in Redis (and so remembers sessions).",
+            value=float(remembered_sessions.listening),
+        )
+
+
 _registered = False
 
 
@@ -44,4 +63,5 @@ def register_metrics() -> None:
     global _registered
     if not _registered:
         REGISTRY.register(TenantPoolCollector())
+        REGISTRY.register(NoticesCollector())
         _registered = True
