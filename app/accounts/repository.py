@@ -137,8 +137,9 @@ def _member(row: dict[str, Any]) -> MemberRecord:
 
 
 async def membership(user_id: uuid.UUID, tenant_id: uuid.UUID) -> MemberRecord | None:
-    """Straight through the registry's pool when it is open: every dashboard request asks this, and Piccolo's
-    query building costs more than the query (one unique-index lookup)."""
+    """Straight through the registry's pool when it is open: every dashboard request needs this (through
+    `app.accounts.memberships`, which remembers it), and Piccolo's query building costs more than the query (one
+    unique-index lookup)."""
     pool = registry.engine().pool
     if pool is None:  # a one-off command: Piccolo connects
         rows = await Membership.raw(_MEMBER_SELECT + ' WHERE m."user" = {} AND m.tenant = {}', user_id, tenant_id)

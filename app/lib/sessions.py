@@ -1,4 +1,4 @@
-"""Server-side sessions in Redis that cost nothing until someone signs in, and one read per request after.
+"""Server-side sessions in Redis that cost nothing until someone signs in, and at most one read per request after.
 
 Litestar's stock backend stores an empty session and sets a cookie on every response, so each anonymous
 request (a probe, a bot, a storefront visitor) would write a key to Redis. This backend stores a session
@@ -6,7 +6,7 @@ only once it holds data, and clears the cookie when a session is emptied (sign-o
 
 It also writes a session (and sends its cookie) only when the request changed it, or once a day, which slides both
 the cookie's and the stored copy's 14 days: a signed-in member's page views cost one Redis read each, not a read
-and a write.
+and a write; none while the web process remembers the session (app/lib/remembered_sessions.py).
 """
 
 from __future__ import annotations
