@@ -73,7 +73,7 @@ async def test_it_signs_a_session_out_here_at_once(client: httpx.AsyncClient, wo
 async def test_it_remembers_a_session_until_told_or_until_it_is_old(
     client: httpx.AsyncClient, world: World, redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(remembered, "MAX_AGE_SECONDS", 0.5)
+    monkeypatch.setattr(remembered, "MAX_AGE_SECONDS", 1.5)
     await bob_signed_in(client)
 
     await redis.delete(await session_key(redis))  # behind Wosool's back: no notice
@@ -83,7 +83,7 @@ async def test_it_remembers_a_session_until_told_or_until_it_is_old(
     async def out_here() -> bool:
         return await signed_out(client)
 
-    await eventually(out_here, within=3.0)
+    await eventually(out_here, within=5.0)
 
 
 async def test_it_never_keeps_a_session_past_its_expiry_in_redis(
@@ -91,10 +91,10 @@ async def test_it_never_keeps_a_session_past_its_expiry_in_redis(
 ) -> None:
     await eventually(subscribed)
     await sign_in(client, "bob@example.com")
-    await redis.pexpire(await session_key(redis), 400)
+    await redis.pexpire(await session_key(redis), 1500)
 
-    assert await signed_in(client)  # read now, remembered for what is left of its 400 ms
-    await asyncio.sleep(0.6)
+    assert await signed_in(client)  # read now, remembered for what is left of its 1.5 s
+    await asyncio.sleep(1.8)
 
     assert await signed_out(client)
 
