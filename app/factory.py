@@ -25,7 +25,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app import __version__
-from app.accounts import memberships
 from app.accounts.access import SESSION_EMAIL
 from app.accounts.errors import access_exception_handlers
 from app.accounts.routes import ACCOUNT_ROUTES
@@ -45,6 +44,7 @@ from app.lib.sessions import LazySessionConfig
 from app.ops.metrics import register_metrics
 from app.ops.routes import ProbesController
 from app.registry import database as registry
+from app.registry.changes import access_notices
 from app.salla.routes import SALLA_ROUTES
 from app.settings import PROJECT_ROOT, Settings
 from app.site.routes import landing_page, switch_language
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def open_connections() -> None:
         await registry.open_pool()
-        memberships.start_listening(settings.database_url)
+        access_notices.start(settings.database_url)
         remembered_sessions.start(settings.redis_url)
         await runtime.open_pools(settings)
         await queue.connect()
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         with contextlib.suppress(RedisError):  # Redis may be the reason we are shutting down
             await queue.disconnect()
         await runtime.close_pools()
-        await memberships.stop_listening()
+        await access_notices.stop()
         await remembered_sessions.stop()
         await registry.close_pool()
         await redis.aclose()

@@ -11,12 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 
 import asyncpg
 import structlog
 
-__all__ = ["APPLICATION_NAME", "PING_SECONDS", "RETRY_SECONDS", "RegistryChanges"]
+__all__ = [
+    "ACCESS_CHANNEL",
+    "APPLICATION_NAME",
+    "PING_SECONDS",
+    "RETRY_SECONDS",
+    "AccessNotices",
+    "RegistryChanges",
+    "access_notices",
+]
+
+ACCESS_CHANNEL = "wosool_access"
+"""Where the registry's triggers say a user (``user:<id>``) or a tenant (``tenant:<id>``) changed: a membership, or
+what a membership or a tenant lookup shows of them (registry migrations of 2026-11-28)."""
 
 APPLICATION_NAME = "wosool registry listener"
 """How the listening connections show in ``pg_stat_activity``."""
@@ -83,3 +96,60 @@ class RegistryChanges:
 
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
         self._on_change(str(payload))
+
+
+class AccessNotices:
+    """The process's one listener on `ACCESS_CHANNEL`, shared by whatever remembers users, memberships or tenants:
+    each registers what to forget when a ``user`` or ``tenant`` notice names an id, and when notices may have been
+    missed. Web processes start it (app/factory.py); elsewhere nothing is heard and nothing should be remembered
+    for long (``hearing`` is False)."""
+
+    def __init__(self) -> None:
+        self._forgetters: dict[str, list[Callable[[uuid.UUID], None]]] = {"user": [], "tenant": []}
+        self._on_lost: list[Callable[[], None]] = []
+        self._listener: RegistryChanges | None = None
+        self._users = 0
+
+    @property
+    def hearing(self) -> bool:
+        return self._listener is not None and self._listener.listening
+
+    def on_change(self, kind: str, forget: Callable[[uuid.UUID], None]) -> None:
+        self._forgetters[kind].append(forget)
+
+    def on_lost(self, forget_everything: Callable[[], None]) -> None:
+        self._on_lost.append(forget_everything)
+
+    def start(self, dsn: str) -> None:
+        """Start listening, or join the listener already started (web and worker share a process under `wosool dev`)."""
+        self._users += 1
+        if self._listener is None:
+            self._listener = RegistryChanges(dsn, ACCESS_CHANNEL, on_change=self._changed, on_lost=self._lost)
+            self._listener.start()
+
+    async def stop(self) -> None:
+        """Leave the listener; the last one out stops it."""
+        self._users = max(0, self._users - 1)
+        if self._users == 0 and self._listener is not None:
+            listener, self._listener = self._listener, None
+            await listener.stop()
+            self._lost()
+
+    def _changed(self, payload: str) -> None:
+        kind, _, raw_id = payload.partition(":")
+        try:
+            changed = uuid.UUID(raw_id)
+        except ValueError:
+            log.warning("unreadable access notice", payload=payload[:100])
+            self._lost()
+            return
+        for forget in self._forgetters.get(kind, ()):
+            forget(changed)
+
+    def _lost(self) -> None:
+        for forget_everything in self._on_lost:
+            forget_everything()
+
+
+access_notices = AccessNotices()
+"""The process's one listener on the registry's access notices."""
