@@ -9,23 +9,32 @@ the cache, then the reader stores the old row for the whole TTL. So each slug ha
 every change increments; a reader stores what it read only if the generation is still the one it saw
 before reading.
 
-In front of Redis, each process remembers an *active* tenant for `MEMO_SECONDS` (every dashboard request resolves
-its tenant, and a Redis round trip costs the web process more than the rest of the lookup). A change made by this
-process clears its memo at once; other processes see it within `MEMO_SECONDS`. A tenant in any other status
-(provisioning, suspended...) is always read from Redis, so a tenant becoming ready shows at once.
+In front of Redis, each process remembers an *active* tenant (every dashboard request resolves its tenant, and a
+Redis round trip costs the web process more than the rest of the lookup). A change made by this process clears its
+memo at once. A web process hears the registry's notices (app/registry/changes.py: a trigger notifies
+``tenant:<id>`` when any column of the tenant's row changes), forgets the tenant when one arrives, and remembers
+for `HEARD_MEMO_SECONDS`; a process that hears nothing remembers for `MEMO_SECONDS`, so a change made elsewhere
+reaches it within that. The notice can arrive before the process that made the change has cleared Redis; so for
+`SETTLE_SECONDS` after a notice the tenant is remembered for `MEMO_SECONDS` only, as if nothing were heard. A tenant
+in any other status (provisioning, suspended...) is always read from Redis, so a tenant becoming ready shows at
+once.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 
 from redis.asyncio import Redis
 
+from app.registry.changes import access_notices
 from app.tenancy.repository import TenantRecord
 
 __all__ = [
+    "HEARD_MEMO_SECONDS",
     "MEMO_SECONDS",
+    "SETTLE_SECONDS",
     "cached_tenant",
     "forget_everything_here",
     "forget_tenant",
@@ -35,11 +44,18 @@ __all__ = [
 ]
 
 MEMO_SECONDS = 1.0
-"""How long a process answers for an active tenant without asking Redis: how late a suspension made elsewhere
-reaches it."""
+"""How long a process that hears no registry notices answers for an active tenant without asking Redis: how late a
+suspension made elsewhere reaches it."""
+HEARD_MEMO_SECONDS = 60.0
+"""The same for a process that hears them (a change is forgotten when its notice arrives)."""
+SETTLE_SECONDS = 5.0
+"""After a notice about a tenant, how long it is remembered for `MEMO_SECONDS` only (Redis may still hold the old
+row until the process that changed it has cleared it)."""
 _MEMO_LIMIT = 10_000
 _memo: dict[str, tuple[float, TenantRecord]] = {}
 """slug -> (until when, tenant), oldest first."""
+_settling: dict[uuid.UUID, float] = {}
+"""tenant id -> until when it is remembered for `MEMO_SECONDS` only."""
 
 _TTL_SECONDS = 300
 _UNKNOWN_TTL_SECONDS = 30
@@ -79,8 +95,20 @@ async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
         return _UNKNOWN
     tenant = TenantRecord.from_cache(json.loads(text))
     if tenant.status == "active":
-        _remember_here(slug, tenant, now + MEMO_SECONDS)
+        _remember_here(slug, tenant, now + _memo_seconds(tenant, now))
     return tenant
+
+
+def _memo_seconds(tenant: TenantRecord, now: float) -> float:
+    if not access_notices.hearing:
+        return MEMO_SECONDS
+    settles_at = _settling.get(tenant.id)
+    if settles_at is None:
+        return HEARD_MEMO_SECONDS
+    if settles_at > now:
+        return MEMO_SECONDS
+    del _settling[tenant.id]
+    return HEARD_MEMO_SECONDS
 
 
 def _remember_here(slug: str, tenant: TenantRecord, until: float) -> None:
@@ -115,8 +143,23 @@ async def forget_tenant(redis: Redis, slug: str) -> None:
 
 
 def forget_everything_here() -> None:
-    """Drop this process's memo (when the Redis behind it is emptied or replaced, as between tests)."""
+    """Drop this process's memo (when the Redis behind it is emptied or replaced, as between tests, or when
+    registry notices may have been missed)."""
     _memo.clear()
+    _settling.clear()
+
+
+def _tenant_changed(tenant_id: uuid.UUID) -> None:
+    """A registry notice: forget the tenant, and remember it only briefly while Redis may still hold the old row."""
+    for slug in [slug for slug, (_until, tenant) in _memo.items() if tenant.id == tenant_id]:
+        del _memo[slug]
+    if len(_settling) >= _MEMO_LIMIT:
+        _settling.clear()  # only shortens how long some tenants are remembered
+    _settling[tenant_id] = time.monotonic() + SETTLE_SECONDS
+
+
+access_notices.on_change("tenant", _tenant_changed)
+access_notices.on_lost(forget_everything_here)
 
 
 async def _set_if_unchanged(redis: Redis, slug: str, value: str, ttl: int, seen_generation: str) -> None:

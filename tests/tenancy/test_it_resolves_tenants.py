@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 
+from app.registry.changes import access_notices
 from app.settings import Settings
 from app.tenancy import cache, repository, services
-from tests.conftest import World
+from tests.conftest import World, eventually
 from tests.people import sign_in
 
 
@@ -162,3 +165,63 @@ async def test_a_change_made_by_this_process_applies_here_at_once(
     await services.suspend_tenant(redis, "acme", actor="test")
 
     assert await _status(redis) == "suspended"
+
+
+@pytest.fixture
+async def hearing(world: World, settings: Settings) -> AsyncIterator[None]:
+    """This process hears the registry's notices, as a web process does (after the world is made)."""
+
+    async def heard() -> bool:
+        return access_notices.hearing
+
+    access_notices.start(settings.database_url)
+    await eventually(heard)
+    yield
+    await access_notices.stop()
+
+
+async def test_a_process_that_hears_the_registry_remembers_a_tenant_past_the_short_memo(
+    world: World, redis: Redis, settings: Settings, hearing: None
+) -> None:
+    assert await _status(redis) == "active"  # from the registry
+    assert await _status(redis) == "active"  # from Redis, and kept here
+
+    connection = await asyncpg.connect(settings.database_url)
+    try:  # a change nobody hears (triggers do not fire for a replica session), Redis cleared as its maker would
+        await connection.execute("SET session_replication_role = replica")
+        await connection.execute("UPDATE tenants SET status = 'suspended' WHERE slug = 'acme'")
+    finally:
+        await connection.close()
+    await redis.incr("wosool:tenant:generation:acme")
+    await redis.delete("wosool:tenant:slug:acme")
+    await asyncio.sleep(cache.MEMO_SECONDS + 0.3)
+
+    assert await _status(redis) == "active"  # still remembered: nothing said it changed
+
+
+async def test_a_suspension_made_elsewhere_is_heard_within_moments(world: World, redis: Redis, hearing: None) -> None:
+    await _status(redis)
+    assert await _status(redis) == "active"  # kept here, for a minute
+
+    await _changed_in_another_process(redis, "acme", status="suspended")
+
+    async def suspended() -> bool:
+        return await _status(redis) == "suspended"
+
+    await eventually(suspended)  # within 5 s: only the notice explains it
+
+
+async def test_a_notice_that_outruns_the_redis_clear_is_not_remembered_for_long(
+    world: World, redis: Redis, hearing: None
+) -> None:
+    await _status(redis)
+    assert await _status(redis) == "active"
+
+    await repository.update_tenant(world.acme.id, status="suspended")  # heard; Redis still holds the old row
+    await asyncio.sleep(0.5)
+    assert await _status(redis) == "active"  # the old row, from Redis
+    await redis.incr("wosool:tenant:generation:acme")  # the maker clears Redis, late
+    await redis.delete("wosool:tenant:slug:acme")
+    await asyncio.sleep(cache.MEMO_SECONDS + 0.3)
+
+    assert await _status(redis) == "suspended"  # the old row was kept for the short memo only
