@@ -89,6 +89,7 @@ class RegistryChanges:
                     await asyncio.wait_for(closed.wait(), PING_SECONDS)
                     break
                 await connection.fetchval("SELECT 1", timeout=PING_SECONDS / 2)
+            raise ConnectionError("the listening connection closed")
         finally:
             self.listening = False
             self._on_lost()
