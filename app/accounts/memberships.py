@@ -10,7 +10,7 @@ them, which forgets them itself), not after some expiry.
 
 Nothing is remembered while the process is not listening (its connection lost, or never started, as in one-off
 commands): then every check asks the registry. A check that read the registry while a notice arrived does not
-remember what it read (`_changes`). Entries are also dropped after `MAX_AGE_SECONDS`, in case a change slips past
+remember what it read. Entries are also dropped after `MAX_AGE_SECONDS`, in case a change slips past
 the triggers (say an operator's ``session_replication_role = replica`` session).
 """
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 
 from app.accounts import repository
 from app.accounts.repository import MemberRecord
+from app.lib.remembered import MISSING, Expiring
 from app.registry.changes import access_notices
 
 __all__ = [
@@ -36,29 +36,27 @@ MAX_AGE_SECONDS = 60.0
 REMEMBERED_LIMIT = 10_000
 """Most (user, tenant) answers a process remembers; the oldest go first."""
 
-_remembered: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, MemberRecord | None]] = {}
-"""(user, tenant) -> (until when, the membership or None), oldest first."""
-_changes = 0
-"""Counts notices and losses: a check stores what it read only if none came while it read."""
+_remembered: Expiring[tuple[uuid.UUID, uuid.UUID], MemberRecord | None] = Expiring(REMEMBERED_LIMIT)
+"""(user, tenant) -> the membership, or None for "not a member"."""
 
 
 async def membership(user_id: uuid.UUID, tenant_id: uuid.UUID) -> MemberRecord | None:
     """``user_id``'s membership of ``tenant_id``, or None when they are not a member."""
     key = (user_id, tenant_id)
     now = time.monotonic()
-    remembered = _remembered.get(key)
-    if remembered is not None and remembered[0] > now and is_listening():
-        return remembered[1]
-    seen = _changes
+    remembered = _remembered.get(key, now)
+    if remembered is not MISSING and is_listening():
+        return remembered
+    seen = _remembered.changes
     member = await repository.membership(user_id, tenant_id)
-    if seen == _changes and is_listening():
-        _remember(key, now + MAX_AGE_SECONDS, member)
+    if seen == _remembered.changes and is_listening():
+        _remembered.put(key, member, now + MAX_AGE_SECONDS)
     return member
 
 
 def forget_user(user_id: uuid.UUID) -> None:
     """Forget ``user_id``'s memberships here and now (the notice tells the other processes)."""
-    _forget(lambda key: key[0] == user_id)
+    _remembered.forget_where(lambda key, _member: key[0] == user_id)
 
 
 def is_listening() -> bool:
@@ -67,29 +65,9 @@ def is_listening() -> bool:
 
 
 def _forget_tenant(tenant_id: uuid.UUID) -> None:
-    _forget(lambda key: key[1] == tenant_id)
-
-
-def _remember(key: tuple[uuid.UUID, uuid.UUID], until: float, member: MemberRecord | None) -> None:
-    _remembered.pop(key, None)
-    if len(_remembered) >= REMEMBERED_LIMIT:
-        del _remembered[next(iter(_remembered))]
-    _remembered[key] = (until, member)
-
-
-def _forget(matches: Callable[[tuple[uuid.UUID, uuid.UUID]], bool]) -> None:
-    global _changes
-    _changes += 1
-    for key in [key for key in _remembered if matches(key)]:
-        del _remembered[key]
-
-
-def _forget_everything() -> None:
-    global _changes
-    _changes += 1
-    _remembered.clear()
+    _remembered.forget_where(lambda key, _member: key[1] == tenant_id)
 
 
 access_notices.on_change("user", forget_user)
 access_notices.on_change("tenant", _forget_tenant)
-access_notices.on_lost(_forget_everything)
+access_notices.on_lost(_remembered.clear)

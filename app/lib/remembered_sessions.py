@@ -8,7 +8,7 @@ process is forgotten by all of them as the notice arrives (a millisecond or so; 
 it out). The notice names the session by a digest of its key, never the id itself.
 
 Nothing is remembered while the process is not subscribed (the subscription lost or not started yet): then every
-read goes to Redis. A read that raced a notice does not remember what it read (`_changes`). An entry lives no
+read goes to Redis. A read that raced a notice does not remember what it read. An entry lives no
 longer than the session's time to live in Redis, and at most `MAX_AGE_SECONDS` (in case a key is changed behind
 Wosool's back, say with redis-cli).
 """
@@ -26,6 +26,8 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+
+from app.lib.remembered import MISSING, Expiring
 
 __all__ = ["CHANNEL", "MAX_AGE_SECONDS", "RememberedSessions", "remembered_sessions", "subscriber_name"]
 
@@ -50,9 +52,8 @@ def _digest(key: str) -> str:
 
 class RememberedSessions:
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, bytes]] = {}
-        """digest of the key -> (until when, the stored bytes), oldest first."""
-        self._changes = 0
+        self._entries: Expiring[str, bytes] = Expiring(REMEMBERED_LIMIT)
+        """digest of the key -> the stored bytes."""
         self._task: asyncio.Task[None] | None = None
         self._users = 0
         self.listening = False
@@ -60,35 +61,33 @@ class RememberedSessions:
     async def read(self, redis: Redis, key: str) -> bytes | None:
         digest = _digest(key)
         now = time.monotonic()
-        entry = self._entries.get(digest)
-        if entry is not None and entry[0] > now and self.listening:
-            return entry[1]
-        seen = self._changes
+        remembered = self._entries.get(digest, now)
+        if remembered is not MISSING and self.listening:
+            return remembered
+        seen = self._entries.changes
         async with redis.pipeline(transaction=False) as pipe:
             pipe.get(key)
             pipe.pttl(key)
             data, ttl_ms = await pipe.execute()
-        if data is not None and seen == self._changes and self.listening and ttl_ms > 0:
-            self._remember(digest, now + min(MAX_AGE_SECONDS, ttl_ms / 1000), data)
+        if data is not None and seen == self._entries.changes and self.listening and ttl_ms > 0:
+            self._entries.put(digest, data, now + min(MAX_AGE_SECONDS, ttl_ms / 1000))
         return data  # type: ignore[no-any-return]
 
     async def write(self, redis: Redis, key: str, data: bytes, expires_in: int | None) -> None:
         digest = _digest(key)
-        self._forget(digest)
         async with redis.pipeline(transaction=True) as pipe:
             pipe.set(key, data, ex=expires_in)
             pipe.publish(CHANNEL, digest)
             await pipe.execute()
-        self._forget(digest)  # and whatever a read made meanwhile remembered here
+        self._entries.forget(digest)  # here at once; the notice tells the other processes
 
     async def delete(self, redis: Redis, key: str) -> None:
         digest = _digest(key)
-        self._forget(digest)
         async with redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             pipe.publish(CHANNEL, digest)
             await pipe.execute()
-        self._forget(digest)
+        self._entries.forget(digest)
 
     def start(self, redis_url: str) -> None:
         """Subscribe to the notices (web processes, at start-up), or join the subscription already started (web and
@@ -104,7 +103,7 @@ class RememberedSessions:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            self._forget_everything()
+            self._entries.clear()
 
     async def _listen_forever(self, redis_url: str) -> None:
         while True:
@@ -137,30 +136,16 @@ class RememberedSessions:
                     continue
                 heard = now
                 if message["type"] == "subscribe":
-                    self._forget_everything()  # what was remembered before may be out of date
+                    self._entries.clear()  # what was remembered before may be out of date
                     self.listening = True
                 elif message["type"] == "message":
                     data = message["data"]
-                    self._forget(data.decode() if isinstance(data, bytes) else str(data))
+                    self._entries.forget(data.decode() if isinstance(data, bytes) else str(data))
         finally:
             self.listening = False
-            self._forget_everything()
+            self._entries.clear()
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    def _remember(self, digest: str, until: float, data: bytes) -> None:
-        self._entries.pop(digest, None)
-        if len(self._entries) >= REMEMBERED_LIMIT:
-            del self._entries[next(iter(self._entries))]
-        self._entries[digest] = (until, data)
-
-    def _forget(self, digest: str) -> None:
-        self._changes += 1
-        self._entries.pop(digest, None)
-
-    def _forget_everything(self) -> None:
-        self._changes += 1
-        self._entries.clear()
 
 
 remembered_sessions = RememberedSessions()

@@ -28,6 +28,7 @@ import uuid
 
 from redis.asyncio import Redis
 
+from app.lib.remembered import MISSING, Expiring
 from app.registry.changes import access_notices
 from app.tenancy.repository import TenantRecord
 
@@ -52,8 +53,8 @@ SETTLE_SECONDS = 5.0
 """After a notice about a tenant, how long it is remembered for `MEMO_SECONDS` only (Redis may still hold the old
 row until the process that changed it has cleared it)."""
 _MEMO_LIMIT = 10_000
-_memo: dict[str, tuple[float, TenantRecord]] = {}
-"""slug -> (until when, tenant), oldest first."""
+_memo: Expiring[str, TenantRecord] = Expiring(_MEMO_LIMIT)
+"""slug -> tenant."""
 _settling: dict[uuid.UUID, float] = {}
 """tenant id -> until when it is remembered for `MEMO_SECONDS` only."""
 
@@ -83,10 +84,10 @@ def _generation_key(slug: str) -> str:
 
 async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
     """The cached tenant, ``"unknown"`` if known not to exist, or None on a cache miss."""
-    memo = _memo.get(slug)
     now = time.monotonic()
-    if memo is not None and memo[0] > now:
-        return memo[1]
+    memo = _memo.get(slug, now)
+    if memo is not MISSING:
+        return memo
     raw = await redis.get(_key(slug))
     if raw is None:
         return None
@@ -95,7 +96,7 @@ async def cached_tenant(redis: Redis, slug: str) -> TenantRecord | str | None:
         return _UNKNOWN
     tenant = TenantRecord.from_cache(json.loads(text))
     if tenant.status == "active":
-        _remember_here(slug, tenant, now + _memo_seconds(tenant, now))
+        _memo.put(slug, tenant, now + _memo_seconds(tenant, now))
     return tenant
 
 
@@ -109,13 +110,6 @@ def _memo_seconds(tenant: TenantRecord, now: float) -> float:
         return MEMO_SECONDS
     del _settling[tenant.id]
     return HEARD_MEMO_SECONDS
-
-
-def _remember_here(slug: str, tenant: TenantRecord, until: float) -> None:
-    _memo.pop(slug, None)
-    if len(_memo) >= _MEMO_LIMIT:
-        del _memo[next(iter(_memo))]
-    _memo[slug] = (until, tenant)
 
 
 async def generation(redis: Redis, slug: str) -> str:
@@ -134,7 +128,7 @@ async def remember_unknown(redis: Redis, slug: str, seen_generation: str) -> Non
 
 async def forget_tenant(redis: Redis, slug: str) -> None:
     """Call after the change is committed."""
-    _memo.pop(slug, None)
+    _memo.forget(slug)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(_generation_key(slug))
         pipe.expire(_generation_key(slug), _GENERATION_TTL_SECONDS)
@@ -151,8 +145,7 @@ def forget_everything_here() -> None:
 
 def _tenant_changed(tenant_id: uuid.UUID) -> None:
     """A registry notice: forget the tenant, and remember it only briefly while Redis may still hold the old row."""
-    for slug in [slug for slug, (_until, tenant) in _memo.items() if tenant.id == tenant_id]:
-        del _memo[slug]
+    _memo.forget_where(lambda _slug, tenant: tenant.id == tenant_id)
     if len(_settling) >= _MEMO_LIMIT:
         _settling.clear()  # only shortens how long some tenants are remembered
     _settling[tenant_id] = time.monotonic() + SETTLE_SECONDS
