@@ -9,9 +9,12 @@ Both apps run as real uvicorn servers with the settings of `wosool serve` (``--w
 default as docker-compose.yml deploys it, no access log, proxy headers, LOG_LEVEL=WARNING as in
 bench/provisioning.py): the dashboard is `wosool serve` itself against a
 throwaway registry and tenant (bench/tenant.py) seeded with COPY, signed in as a member of the tenant; the bare app
-is `bare_app()` below. Load: ``--clients`` concurrent clients (keep-alive httpx.AsyncClient connections) spread
+is `bare_app()` below. Load: ``--clients`` concurrent clients, each on a keep-alive connection of its own, spread
 over ``--processes`` client processes, each target for ``--warmup`` seconds unmeasured, then ``--seconds``
-measured; the four targets one after the other, and the whole sequence ``--rounds`` times. Prints requests/s,
+measured; the four targets one after the other, and the whole sequence ``--rounds`` times. The clients speak
+HTTP/1.1 through a minimal reader of their own (``--client lean``, the default: about 0.1 ms of CPU a request, a
+tenth of httpx's), so that on a small machine the load takes as little as possible of the CPU the servers under
+test need; ``--client httpx`` measures with httpx.AsyncClient instead. Prints requests/s,
 p50 and p95 per target (median of the rounds), the throughput ratio to the bare page of the same round, and where
 the machine's CPU went per request: the server's web processes, PostgreSQL (every postgres process on the machine)
 and the load's own client processes.
@@ -42,8 +45,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +166,8 @@ class Load:
     warmup: float
     seconds: float
     seed: int
+    client: str = "lean"
+    """``lean``: a minimal HTTP/1.1 client on asyncio streams (see `_lean_get`); ``httpx``: httpx.AsyncClient."""
 
 
 @dataclass
@@ -177,8 +183,8 @@ class Result:
 
 
 async def _hammer(load: Load) -> Result:
-    """``load.clients`` clients, each with its own keep-alive connection (an httpx.AsyncClient of one connection:
-    one shared pool for all of them costs more client CPU than the bare page costs the server)."""
+    """``load.clients`` clients, each with its own keep-alive connection (with httpx, an AsyncClient of one
+    connection: one shared pool for all of them costs more client CPU than the bare page costs the server)."""
     result = Result()
     rng = random.Random(load.seed)
     cpu_started = time.process_time()
@@ -194,27 +200,80 @@ async def _hammer(load: Load) -> Result:
 
     async def one_client(number: int) -> None:
         await asyncio.sleep(number * RAMP_SECONDS)
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=load.base_url, headers=headers, limits=limits, timeout=30) as client:
+        async with _connection(load, headers) as get:
             while True:
                 path = rng.choice(load.paths)
                 sent = time.perf_counter()
                 if sent >= stop_at:
                     return
-                response = await client.get(path)
+                status = await get(path)
                 done = time.perf_counter()
                 result.all_requests += 1
                 if sent < measure_from or done > stop_at:
                     continue
                 result.requests += 1
                 result.latencies_ms.append((done - sent) * 1000)
-                if response.status_code != 200:
+                if status != 200:
                     result.errors += 1
-                    result.first_error = result.first_error or f"{response.status_code} {path}"
+                    result.first_error = result.first_error or f"{status} {path}"
 
     await asyncio.gather(*(one_client(number) for number in range(load.clients)))
     result.cpu_seconds = time.process_time() - cpu_started
     return result
+
+
+@asynccontextmanager
+async def _connection(load: Load, headers: dict[str, str]) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
+    """One keep-alive connection to ``load.base_url``, as a function that GETs a path and returns the status."""
+    if load.client == "httpx":
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=load.base_url, headers=headers, limits=limits, timeout=30) as client:
+
+            async def get_with_httpx(path: str) -> int:
+                return (await client.get(path)).status_code
+
+            yield get_with_httpx
+        return
+    url = httpx.URL(load.base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    lines = {"Host": f"{url.host}:{url.port}", **HTTPX_HEADERS, **headers}
+    head = "".join(f"{name}: {value}\r\n" for name, value in lines.items()).encode()
+    requests = {path: b"GET " + httpx.URL(path).raw_path + b" HTTP/1.1\r\n" + head + b"\r\n" for path in load.paths}
+    try:
+
+        async def get_lean(path: str) -> int:
+            writer.write(requests[path])
+            return await _lean_response(reader)
+
+        yield get_lean
+    finally:
+        writer.close()
+
+
+HTTPX_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
+"""What httpx sends besides the host and cookie: the lean client asks the server for the same work."""
+
+
+async def _lean_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked body, no trailers) and return its status. A request
+    costs this client a tenth of what it costs httpx (h11's parsing, headers objects, events), CPU that on a
+    2-core machine the servers under test would otherwise lose to their own load."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status, length, chunked = int(head[9:12]), -1, False
+    for line in head.lower().split(b"\r\n")[1:]:
+        if line.startswith(b"content-length:"):
+            length = int(line[15:])
+        elif line.startswith(b"transfer-encoding:") and b"chunked" in line:
+            chunked = True
+    if chunked:
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readexactly(2)
+    elif length >= 0:
+        await reader.readexactly(length)
+    else:
+        raise RuntimeError(f"a response with neither Content-Length nor chunked: {head[:200]!r}")
+    return status
 
 
 def _run_load(load: Load) -> Result:
@@ -505,7 +564,15 @@ def report(
             for name in _in_round_order(available, number):
                 base, paths, headers = urls[name]
                 load = Load(
-                    base, paths, headers, cookies, arguments.clients, arguments.warmup, arguments.seconds, number
+                    base,
+                    paths,
+                    headers,
+                    cookies,
+                    arguments.clients,
+                    arguments.warmup,
+                    arguments.seconds,
+                    number,
+                    arguments.client,
                 )
                 figures[name] = measure(pool, arguments.processes, arguments.clients, load, pids[name])
                 done = figures[name]
@@ -637,6 +704,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="client processes sharing the clients")
     parser.add_argument("--workers", type=int, default=2, help="web processes of each server (docker-compose: 2)")
     parser.add_argument("--only", default=",".join(TARGETS), help="comma list of bare,list,record,search,frame")
+    parser.add_argument("--client", choices=["lean", "httpx"], default="lean", help="the load's HTTP client")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="also serve this checkout: before/after")
     parser.add_argument("--profile", choices=[*TARGETS[1:], *EXTRA_TARGETS], help="profile one page in-process instead")
