@@ -206,16 +206,19 @@ async def _hammer(load: Load) -> Result:
                 sent = time.perf_counter()
                 if sent >= stop_at:
                     return
-                status = await get(path)
+                try:
+                    answer = str(await get(path))
+                except (OSError, asyncio.IncompleteReadError, httpx.HTTPError) as error:
+                    answer = f"{type(error).__name__}: {error}"
                 done = time.perf_counter()
                 result.all_requests += 1
                 if sent < measure_from or done > stop_at:
                     continue
                 result.requests += 1
                 result.latencies_ms.append((done - sent) * 1000)
-                if status != 200:
+                if answer != "200":
                     result.errors += 1
-                    result.first_error = result.first_error or f"{status} {path}"
+                    result.first_error = result.first_error or f"{answer} {path}"
 
     await asyncio.gather(*(one_client(number) for number in range(load.clients)))
     result.cpu_seconds = time.process_time() - cpu_started
@@ -235,19 +238,28 @@ async def _connection(load: Load, headers: dict[str, str]) -> AsyncIterator[Call
             yield get_with_httpx
         return
     url = httpx.URL(load.base_url)
-    reader, writer = await asyncio.open_connection(url.host, url.port)
     lines = {"Host": f"{url.host}:{url.port}", **HTTPX_HEADERS, **headers}
     head = "".join(f"{name}: {value}\r\n" for name, value in lines.items()).encode()
     requests = {path: b"GET " + httpx.URL(path).raw_path + b" HTTP/1.1\r\n" + head + b"\r\n" for path in load.paths}
-    try:
+    opened: list[Any] = []  # the reader and writer while the connection is open
 
-        async def get_lean(path: str) -> int:
+    async def get_lean(path: str) -> int:
+        if not opened:
+            opened.extend(await asyncio.open_connection(url.host, url.port))
+        reader, writer = opened
+        try:
             writer.write(requests[path])
             return await _lean_response(reader)
+        except (OSError, asyncio.IncompleteReadError):  # the next request opens a new connection
+            writer.close()
+            opened.clear()
+            raise
 
+    try:
         yield get_lean
     finally:
-        writer.close()
+        if opened:
+            opened[1].close()
 
 
 HTTPX_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
