@@ -167,7 +167,7 @@ class Load:
     seconds: float
     seed: int
     client: str = "lean"
-    """``lean``: a minimal HTTP/1.1 client on asyncio streams (see `_lean_get`); ``httpx``: httpx.AsyncClient."""
+    """``lean``: a minimal HTTP/1.1 client on asyncio streams (see `_connection`); ``httpx``: httpx.AsyncClient."""
 
 
 @dataclass
@@ -604,7 +604,7 @@ def _table(arguments: argparse.Namespace, names: list[str], rounds: list[dict[st
     print()
     print(f"Machine: {machine}")
     print(
-        f"{arguments.clients} concurrent keep-alive clients in {arguments.processes} processes, "
+        f"{arguments.clients} concurrent keep-alive clients ({arguments.client}) in {arguments.processes} processes, "
         f"{arguments.workers} web processes per server, {arguments.warmup:g} s "
         f"warm-up + {arguments.seconds:g} s per target, {arguments.rounds} rounds; medians of the rounds"
     )
