@@ -74,6 +74,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "escape_like",
+    "fetch_built_page",
     "fetch_page",
     "make_catalogue",
     "operators_for",
@@ -1005,6 +1006,11 @@ async def fetch_page(
         include_deleted=include_deleted,
         select=select,
     )
+    return await fetch_built_page(connection, query)
+
+
+async def fetch_built_page(connection: asyncpg.Connection, query: PageQuery) -> Page:
+    """`fetch_page` for a query built before (`build_page_query`), say once for every first page of a list."""
     rows = list(await connection.fetch(query.sql, *query.params))
     next_cursor = query.cursor_for(rows[query.limit - 1]) if len(rows) > query.limit else None
     total = None

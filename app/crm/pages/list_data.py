@@ -72,22 +72,58 @@ def _cursor(keys: Sequence[query.SortKey], row: Any) -> str:
     return query.encode_cursor(keys, [row[key.field.column] for key in keys])
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How a list reads one object's ``fields`` in one order: the same for every page of it."""
+
+    keys: tuple[query.SortKey, ...]
+    backwards: tuple[query.Sort, ...]
+    """The sorts reversed, for going back a page."""
+    backward_keys: tuple[query.SortKey, ...]
+    catalogue: Mapping[str, query.QueryField]
+    """The object's queryable names and every column of the fields (a composite field's other parts)."""
+    select: tuple[str, ...]
+    """The names to select: a page reads only what it shows."""
+    first_page: query.PageQuery
+    """The first page with no filter, the page a list opens on."""
+
+
+_READINGS_REMEMBERED = 1000
+_readings: Remembered[_Reading] = Remembered(_READINGS_REMEMBERED)
+
+
 def _reading(
-    catalogue: Mapping[str, query.QueryField], fields: Sequence[FieldDefinition]
-) -> tuple[dict[str, query.QueryField], list[str]]:
-    """The catalogue extended with every column of ``fields`` (a composite field's other parts, such as a phone
-    field's additional numbers, are not query names), and the names to select: a page reads only what it shows."""
-    extended = dict(catalogue)
-    by_column = {entry.column: name for name, entry in catalogue.items()}
-    names: list[str] = []
-    for field in fields:
-        for column in column_names(field):
-            name = by_column.get(column)
-            if name is None:
-                name = column
-                extended.setdefault(name, query.QueryField(name, column, query.Kind.JSON))
-            names.append(name)
-    return extended, names
+    obj: ObjectDefinition, fields: Sequence[FieldDefinition], sorts: Sequence[query.Sort], limit: int
+) -> _Reading:
+    """Made once per object definition (the owner), fields, sorts and page size; a bad sort raises
+    `query.QueryError`."""
+    key = (tuple(field.name for field in fields), tuple(sorts), limit)
+    found = _readings.get(obj, key)
+    if found is None:
+        catalogue = list_catalogue(obj)
+        keys = query.resolve_sorts(sorts, catalogue)
+        backwards = _reversed(keys)
+        extended = dict(catalogue)
+        by_column = {entry.column: name for name, entry in catalogue.items()}
+        select: list[str] = []
+        for field in fields:
+            for column in column_names(field):
+                name = by_column.get(column)
+                if name is None:
+                    name = column
+                    extended.setdefault(name, query.QueryField(name, column, query.Kind.JSON))
+                select.append(name)
+        reading = MappingProxyType(extended)
+        found = _Reading(
+            keys,
+            backwards,
+            query.resolve_sorts(backwards, catalogue),
+            reading,
+            tuple(select),
+            query.build_page_query(obj.table_name, reading, None, sorts, limit, select=select),
+        )
+        _readings.put(obj, key, found)
+    return found
 
 
 async def fetch_list_page(
@@ -102,23 +138,26 @@ async def fetch_list_page(
     limit: int = query.DEFAULT_LIMIT,
 ) -> ListPage:
     """The records (``id`` and ``fields``) of one page. Raises `query.QueryError` for a bad filter, sort or cursor."""
-    catalogue = list_catalogue(obj)
-    keys = query.resolve_sorts(sorts, catalogue)
-    backwards = _reversed(keys)
-    backward_keys = query.resolve_sorts(backwards, catalogue)
+    reading = _reading(obj, fields, sorts, limit)
     if filter is not None:
-        query.validate_filter(filter, catalogue)  # only the object's own names, not the extra columns below
-    reading, select = _reading(catalogue, fields)
-    table = obj.table_name
-    if before is None:
-        page = await query.fetch_page(connection, table, reading, filter, sorts, limit, after or None, select=select)
+        query.validate_filter(filter, list_catalogue(obj))  # only the object's own names, not the extra columns
+    table, select = obj.table_name, reading.select
+    if before is None and not after and filter is None:
+        page = await query.fetch_built_page(connection, reading.first_page)
+        rows, next_cursor, has_previous = page.rows, page.next_cursor, False
+    elif before is None:
+        page = await query.fetch_page(
+            connection, table, reading.catalogue, filter, sorts, limit, after or None, select=select
+        )
         rows, next_cursor, has_previous = page.rows, page.next_cursor, bool(after)
     else:
-        page = await query.fetch_page(connection, table, reading, filter, backwards, limit, before, select=select)
+        page = await query.fetch_page(
+            connection, table, reading.catalogue, filter, reading.backwards, limit, before, select=select
+        )
         rows = list(reversed(page.rows))
         has_previous = page.next_cursor is not None
-        next_cursor = _cursor(keys, rows[-1]) if rows else None
-    previous_cursor = _cursor(backward_keys, rows[0]) if has_previous and rows else None
+        next_cursor = _cursor(reading.keys, rows[-1]) if rows else None
+    previous_cursor = _cursor(reading.backward_keys, rows[0]) if has_previous and rows else None
     return ListPage(list(rows), tuple(fields), next_cursor, previous_cursor)
 
 

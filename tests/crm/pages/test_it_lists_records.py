@@ -210,6 +210,25 @@ async def test_sorting_by_a_column_header_orders_the_rows(client: AsyncClient, a
     assert 'href="/t/acme/o/people?sort=first_name%3Adesc"' in ascending  # the header turns it around
 
 
+async def test_the_first_page_is_read_anew_every_time(client: AsyncClient, acme: asyncpg.Connection) -> None:
+    """How a list reads its first page is made once (app/crm/pages/list_data.py); what it reads is not."""
+    people = await _people(acme, *({"first_name": f"Customer {n:03d}"} for n in range(60)))
+    await sign_in(client, "alice@example.com")
+    before = (await client.get("/t/acme/o/people", params={"sort": "first_name"})).text
+
+    [newest] = await _people(acme, {"first_name": "Aaliyah"})
+    renamed = {"first_name": "Zaid"}
+    await records.update_record(acme, await _object(acme, "people"), uuid.UUID(people[0]["id"]), renamed, SYSTEM)
+    after = (await client.get("/t/acme/o/people", params={"sort": "first_name"})).text
+
+    assert _row_ids(before)[0] == people[0]["id"]
+    assert _row_ids(after)[0] == newest["id"]
+    assert people[0]["id"] not in _row_ids(after)  # renamed to the end of the list
+    next_url = _link(after, "next")
+    assert next_url is not None
+    assert _row_ids((await client.get(next_url)).text)[-1] == people[0]["id"]
+
+
 async def test_pages_go_forward_and_back_without_gaps_or_repeats(client: AsyncClient, acme: asyncpg.Connection) -> None:
     people = await _people(acme, *({"first_name": f"Customer {n:03d}"} for n in range(120)))
     expected = [person["id"] for person in sorted(people, key=lambda person: person["first_name"])]
