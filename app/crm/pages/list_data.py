@@ -103,27 +103,35 @@ def _reading(
         catalogue = list_catalogue(obj)
         keys = query.resolve_sorts(sorts, catalogue)
         backwards = _reversed(keys)
-        extended = dict(catalogue)
-        by_column = {entry.column: name for name, entry in catalogue.items()}
-        select: list[str] = []
-        for field in fields:
-            for column in column_names(field):
-                name = by_column.get(column)
-                if name is None:
-                    name = column
-                    extended.setdefault(name, query.QueryField(name, column, query.Kind.JSON))
-                select.append(name)
-        reading = MappingProxyType(extended)
+        extended, select = _columns(catalogue, fields)
         found = _Reading(
             keys,
             backwards,
             query.resolve_sorts(backwards, catalogue),
-            reading,
-            tuple(select),
-            query.build_page_query(obj.table_name, reading, None, sorts, limit, select=select),
+            extended,
+            select,
+            query.build_page_query(obj.table_name, extended, None, sorts, limit, select=select),
         )
         _readings.put(obj, key, found)
     return found
+
+
+def _columns(
+    catalogue: Mapping[str, query.QueryField], fields: Sequence[FieldDefinition]
+) -> tuple[Mapping[str, query.QueryField], tuple[str, ...]]:
+    """The catalogue extended with every column of ``fields`` (a composite field's other parts, such as a phone
+    field's additional numbers, are not query names), and the names to select: a page reads only what it shows."""
+    extended = dict(catalogue)
+    by_column = {entry.column: name for name, entry in catalogue.items()}
+    names: list[str] = []
+    for field in fields:
+        for column in column_names(field):
+            name = by_column.get(column)
+            if name is None:
+                name = column
+                extended.setdefault(name, query.QueryField(name, column, query.Kind.JSON))
+            names.append(name)
+    return MappingProxyType(extended), tuple(names)
 
 
 async def fetch_list_page(
