@@ -1,23 +1,51 @@
 """Entry points other code uses to reach a tenant's CRM: a connection through the tenant's pool and the
-tenant's catalogue of objects."""
+tenant's catalogue of objects.
+
+Each process remembers a tenant's catalogue by its version, which tenant migrations 0006 and 0011 bump in the
+transaction that changes an object, a field or a saved view, and 0013 announces on `CATALOGUE_CHANNEL` as it
+commits. Every pooled tenant connection listens there (app/tenancy/pools.py), so a connection that has read the
+version once knows it is still current until it hears otherwise: most requests need not ask. A change is seen by
+the process that made it at once (its connection hears its own notice before the commit returns), and by the
+others as soon as the notice reaches them (well under a millisecond on an idle connection, where a request on a
+stale catalogue would have started a moment earlier). A connection that does not listen (one-off commands, tests'
+own connections), a transaction (which may have changed the catalogue itself) and a connection that last read the
+version more than `RECHECK_SECONDS` ago read it, as every call did before.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
+import structlog
 
 from app.crm.metadata import Catalogue, ObjectDefinition, load_catalogue
 from app.settings import Settings
 from app.tenancy import runtime
+from app.tenancy.pools import listen_on_tenant_connections, notes_of
 from app.tenancy.repository import TenantRecord
 from app.tenancy.services import tenant_database
 
-__all__ = ["UnknownObject", "catalogue_of", "crm_connection", "object_of"]
+__all__ = ["CATALOGUE_CHANNEL", "RECHECK_SECONDS", "UnknownObject", "catalogue_of", "crm_connection", "object_of"]
+
+CATALOGUE_CHANNEL = "wosool_catalogue"
+"""Where tenant migration 0013 announces each new catalogue version (the payload)."""
+
+RECHECK_SECONDS = 60.0
+"""A connection reads the version itself at least this often, in case a change slipped past the triggers (say an
+operator's ``session_replication_role = replica`` session)."""
+
+log = structlog.get_logger("wosool.crm")
 
 _catalogues: dict[str, tuple[int, Catalogue]] = {}
-"""Per tenant: the catalogue version (tenant migration 0006 bumps it on every change) and the catalogue."""
+"""Per tenant: the catalogue version and the catalogue."""
+_newest_heard: dict[str, int] = {}
+"""Per tenant: the newest version any connection of this process has heard of."""
+_VERSION, _CHECKED = "catalogue_version", "catalogue_checked"
+"""A connection's notes: the newest version it read or heard of, and when it last read it (monotonic clock)."""
 
 
 class UnknownObject(LookupError):
@@ -32,13 +60,54 @@ async def crm_connection(tenant: TenantRecord, settings: Settings) -> AsyncItera
 
 
 async def catalogue_of(connection: asyncpg.Connection, tenant: TenantRecord) -> Catalogue:
-    """The tenant's catalogue, reloaded whenever any process has changed it (one tiny query per call)."""
+    """The tenant's catalogue as of now, whichever process changed it last (see the module's docstring)."""
+    key = str(tenant.id)
+    cached = _catalogues.get(key)
+    notes = notes_of(connection)
+    outside_transaction = not connection.is_in_transaction()
+    now = time.monotonic()
+    if cached is not None and notes is not None and outside_transaction and _current(notes, key, cached[0], now):
+        return cached[1]
     version: int = await connection.fetchval("SELECT version FROM crm_catalogue_version")
-    cached = _catalogues.get(str(tenant.id))
-    if cached is None or cached[0] != version:
-        cached = (version, await load_catalogue(connection))
-        _catalogues[str(tenant.id)] = cached
-    return cached[1]
+    if cached is not None and cached[0] == version:
+        catalogue = cached[1]
+    else:
+        catalogue = await load_catalogue(connection)
+    if outside_transaction:  # inside one, the version may be the transaction's own, and may never commit
+        _catalogues[key] = (version, catalogue)
+        if notes is not None:
+            _note(notes, version)
+            notes[_CHECKED] = now
+    return catalogue
+
+
+def _current(notes: dict[str, Any], tenant_key: str, version: int, now: float) -> bool:
+    """Whether the connection vouches for ``version``: it read or heard of it, nothing newer since, and it read
+    the version itself lately."""
+    return (
+        notes.get(_VERSION) == version
+        and _newest_heard.get(tenant_key, 0) <= version
+        and now - notes.get(_CHECKED, float("-inf")) < RECHECK_SECONDS
+    )
+
+
+def _note(notes: dict[str, Any], version: int) -> None:
+    notes[_VERSION] = max(notes.get(_VERSION, 0), version)
+
+
+def _heard(tenant_id: str, notes: dict[str, Any], payload: str) -> None:
+    """A notice of a new catalogue version on one of the tenant's connections."""
+    try:
+        version = int(payload)
+    except ValueError:
+        log.warning("unreadable catalogue notice", payload=payload[:100])
+        _catalogues.pop(tenant_id, None)  # read it anew
+        return
+    _note(notes, version)
+    _newest_heard[tenant_id] = max(_newest_heard.get(tenant_id, 0), version)
+
+
+listen_on_tenant_connections(CATALOGUE_CHANNEL, _heard)
 
 
 async def object_of(connection: asyncpg.Connection, tenant: TenantRecord, name: str) -> ObjectDefinition:

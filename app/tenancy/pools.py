@@ -49,9 +49,10 @@ import contextlib
 import contextvars
 import functools
 import json
+import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,15 @@ import structlog
 
 from app.lib.pg import StatelessConnection
 
-__all__ = ["PoolBudgetTimeout", "PoolSettings", "PoolStats", "TenantDatabase", "TenantPools"]
+__all__ = [
+    "PoolBudgetTimeout",
+    "PoolSettings",
+    "PoolStats",
+    "TenantDatabase",
+    "TenantPools",
+    "listen_on_tenant_connections",
+    "notes_of",
+]
 
 log = structlog.get_logger("wosool.tenancy.pools")
 
@@ -196,6 +205,20 @@ class _TenantConnection(StatelessConnection):
     """Set when released to the pool (after the reset), cleared when handed out; None while checked out."""
     closing: bool = False
     terminated: asyncio.Event | None = None
+    notes: dict[str, Any] | None = None
+    """What the handlers of `listen_on_tenant_connections` keep about this connection, for as long as it lives;
+    None until it listens."""
+
+    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
+        """Where asyncpg hands over each notice, as it reads it: ahead of whatever PostgreSQL sent after it (the
+        result of a query waited for included). `add_listener` is not used because asyncpg forgets its callbacks
+        on every release (``Connection.reset``), while the server goes on listening (no ``UNLISTEN``, see
+        `StatelessConnection`)."""
+        heard = _channels.get(channel)
+        if heard is None or self.owner is None or self.notes is None:
+            super()._process_notification(pid, channel, payload)
+            return
+        heard(self.owner.tenant_id, self.notes, payload)
 
     def mark_checked_out(self) -> None:
         self.idle_since = None
@@ -221,10 +244,41 @@ async def _on_checkout(proxy: Any) -> None:
     proxy.mark_checked_out()
 
 
-async def _init_connection(connection: asyncpg.Connection) -> None:
-    """asyncpg ``init`` hook, once per new connection: json and jsonb travel as Python values both ways."""
+async def _init_connection(connection: _TenantConnection) -> None:
+    """asyncpg ``init`` hook, once per new connection: json and jsonb travel as Python values both ways, and the
+    connection listens on the channels of `listen_on_tenant_connections`."""
     for kind in ("json", "jsonb"):
         await connection.set_type_codec(kind, encoder=json.dumps, decoder=_from_json_text, schema="pg_catalog")
+    if _channels:
+        await connection.execute("; ".join(f"LISTEN {channel}" for channel in _channels))
+    connection.notes = {}
+
+
+# -- notices -------------------------------------------------------------------------------------------------
+
+NoticeHandler = Callable[[str, dict[str, Any], str], None]
+"""Called with the tenant's id, the notes of the connection that heard the notice (`notes_of`) and its payload."""
+
+_channels: dict[str, NoticeHandler] = {}
+
+
+def listen_on_tenant_connections(channel: str, heard: NoticeHandler) -> None:
+    """Every tenant connection opened from now on LISTENs on ``channel`` for as long as it lives; ``heard`` is
+    called for each notice it hears, as asyncpg reads it.
+
+    PostgreSQL sends a notice when the transaction that sent it commits: to each other listening connection as
+    soon as that one is idle (or at the end of its current statement), to the committing connection itself just
+    before the commit returns."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel):
+        raise ValueError(f"not a plain channel name: {channel!r}")
+    _channels[channel] = heard
+
+
+def notes_of(connection: asyncpg.Connection) -> dict[str, Any] | None:
+    """A listening tenant connection's notes (pooled, or a pool's proxy of one); None for any other connection,
+    which hears nothing."""
+    notes: dict[str, Any] | None = getattr(connection, "notes", None)
+    return notes
 
 
 _JSONB_VERSION = "\x01"
