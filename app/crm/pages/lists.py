@@ -11,6 +11,7 @@ chooser submit friendlier fields (``ff``/``fo``/``fv`` rows, ``col`` checkboxes)
 from __future__ import annotations
 
 import contextlib
+import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -514,20 +515,77 @@ def _list_controls(dashboard: Dashboard, listing: ListView) -> Markup:
     return html
 
 
-def _render(dashboard: Dashboard, listing: ListView, template: str = "crm/list.html") -> Template:
+_CONTENTS_REMEMBERED = 200
+_remembered_contents: Remembered[tuple[Markup, Markup]] = Remembered(_CONTENTS_REMEMBERED)
+"""A list page's content before and after its rows: some 17 KB each."""
+_ROWS_MARK = f"\x00rows {secrets.token_hex(8)}\x00"
+"""Where the rows go in the content as rendered to be remembered (no value on a page can hold it)."""
+
+
+def _list_content(dashboard: Dashboard, listing: ListView) -> tuple[Markup, Markup]:
+    """What the list page shows below the frame, before and after its rows (templates/crm/_list_content.html):
+    rendered once per process for everything it shows (its header, saved views and tools, bulk bar, column headers
+    and pager) and remembered; only the rows are new on every page. The catalogue, which carries the views, is
+    the owner."""
+    state, page = listing.state, listing.page
+    csrf_token = value_or_default(ScopeState.from_scope(dashboard.request.scope).csrf_token, "")
+    key = (
+        dashboard.tenant.slug,
+        state.obj.name,
+        dashboard.language,
+        tuple(state.params(cursor=state.cursor, before=state.before).items()),
+        dashboard.member.user_id,
+        dashboard.can_manage,
+        csrf_token,
+        listing.error,
+        listing.count_text,
+        bool(listing.rows),
+        page.next_cursor if page is not None else None,
+        page.previous_cursor if page is not None else None,
+    )
+    found = _remembered_contents.get(dashboard.catalogue, key)
+    if found is None:
+        marker = Row(id="", title="", url="", html=Markup(_ROWS_MARK))  # noqa: S704 - a constant
+        marked = replace(listing, rows=[marker]) if listing.rows else listing
+        html = dashboard.render_fragment(
+            "crm/_list_content.html",
+            **_context(dashboard, marked),
+            dashboard=dashboard,
+            language=dashboard.language,
+            list_controls=_list_controls(dashboard, listing),
+            csrf_input=Markup(f'<input type="hidden" name="_csrf_token" value="{escape(csrf_token)}" />'),  # noqa: S704 - escaped
+        )
+        head, _mark, tail = html.partition(_ROWS_MARK)
+        found = (Markup(head), Markup(tail))  # noqa: S704 - parts of a rendered template
+        _remembered_contents.put(dashboard.catalogue, key, found)
+    return found
+
+
+def _context(dashboard: Dashboard, listing: ListView) -> dict[str, Any]:
     obj = listing.state.obj
-    whole_page = template == "crm/list.html"
+    return {
+        "obj": obj,
+        "listing": listing,
+        "state": listing.state,
+        "object_plural": object_label(obj, dashboard.language),
+        "object_singular": object_label(obj, dashboard.language, plural=False),
+        "option_label": option_label,
+        "field_label": field_label,
+    }
+
+
+def _render(dashboard: Dashboard, listing: ListView, template: str = "crm/list.html") -> Template:
+    status_code = 400 if listing.error else 200
+    if template != "crm/list.html":
+        return dashboard.page(template, status_code=status_code, **_context(dashboard, listing))
+    head, tail = _list_content(dashboard, listing)
     return dashboard.page(
         template,
-        status_code=400 if listing.error else 200,
-        obj=obj,
+        status_code=status_code,
         listing=listing,
-        state=listing.state,
-        object_plural=object_label(obj, dashboard.language),
-        object_singular=object_label(obj, dashboard.language, plural=False),
-        list_controls=_list_controls(dashboard, listing) if whole_page else None,
-        option_label=option_label,
-        field_label=field_label,
+        object_plural=object_label(listing.state.obj, dashboard.language),
+        list_head=head,
+        list_tail=tail,
     )
 
 

@@ -56,6 +56,12 @@ def _link(page: str, rel: str) -> str | None:
     return html.unescape(found[1]) if found else None
 
 
+def _count(page: str) -> str:
+    found = re.search(r'<span id="list-count"[^>]*>([^<]*)</span>', page)
+    assert found is not None
+    return found[1].strip()
+
+
 def _token(client: AsyncClient) -> dict[str, str]:
     return {"x-csrftoken": client.cookies["csrftoken"]}
 
@@ -227,6 +233,30 @@ async def test_the_first_page_is_read_anew_every_time(client: AsyncClient, acme:
     next_url = _link(after, "next")
     assert next_url is not None
     assert _row_ids((await client.get(next_url)).text)[-1] == people[0]["id"]
+
+
+async def test_what_surrounds_the_rows_follows_them(client: AsyncClient, acme: asyncpg.Connection) -> None:
+    """The page around the rows is remembered per process (`_list_content` in lists.py); the count of a single page,
+    the empty list's invitation and the pager come from the rows read for this request."""
+    await sign_in(client, "alice@example.com")
+    empty = (await client.get("/t/acme/o/people")).text
+    await _people(acme, {"first_name": "Sara"}, {"first_name": "Omar"})
+    two = (await client.get("/t/acme/o/people")).text
+    await _people(acme, {"first_name": "Noura"})
+    three = (await client.get("/t/acme/o/people")).text
+    await _people(acme, *({"first_name": f"Customer {n:03d}"} for n in range(60)))
+    many = (await client.get("/t/acme/o/people")).text
+
+    assert "Nothing here yet." in empty
+    assert _row_ids(empty) == []
+    assert "Nothing here yet." not in two
+    assert len(_row_ids(two)) == 2
+    assert _count(two) == "2 records"
+    assert _count(three) == "3 records"
+    assert _count(many) == ""  # more than a page: asked for after the page is shown
+    assert _link(three, "next") is None
+    assert _link(many, "next") is not None
+    assert len(_row_ids(many)) == 50
 
 
 async def test_pages_go_forward_and_back_without_gaps_or_repeats(client: AsyncClient, acme: asyncpg.Connection) -> None:
