@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
@@ -129,6 +129,7 @@ class Dashboard:
                 **context,
             },
             status_code=status_code,
+            media_type=MediaType.HTML,  # else Litestar guesses it from the template's name on every response
         )
 
 
