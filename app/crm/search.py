@@ -18,6 +18,8 @@ on (`_filled`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -121,6 +123,8 @@ class _Asked(NamedTuple):
     """Its table has held rows (it is searched), or may never have (only its size on disk is asked)."""
     columns: tuple[str, ...]
     """What each hit is read with (`records.api_columns`)."""
+    fields: tuple[FieldDefinition, ...] | None
+    """The fields a hit is shown with (None: all of them)."""
 
 
 async def search_everything(
@@ -134,22 +138,16 @@ async def search_everything(
     """``{object name: [records]}`` for every object with searchable fields and at least one hit: whole records in
     API shape, or ``id`` and the fields ``fields_of`` gives for the object."""
     term = _term(query)
-    searched = [obj for obj in catalogue.objects.values() if any(field.searchable for field in obj.fields)]
-    if not searched:
+    plan = _plan(catalogue, per_object, fields_of)
+    if not plan.asked:
         return {}
-    fields = [None if fields_of is None else tuple(fields_of(obj)) for obj in searched]
-    candidates = CANDIDATES_PER_HIT * min(per_object, MAX_HITS_PER_OBJECT)
     parameters = _parameters(term, per_object)
-    asked = [
-        _Asked(part, obj, _filled.get(obj, "rows") is not None, tuple(api_columns(obj, fields[part])))
-        for part, obj in enumerate(searched)
-    ]
-    rows = await _ask(connection, asked, candidates, parameters)
-    newly_filled = [asked[row["part"]]._replace(filled=True) for row in rows if row["size_on_disk"]]
+    rows = await _ask(connection, plan, parameters)
+    newly_filled = [plan.asked[row["part"]]._replace(filled=True) for row in rows if row["size_on_disk"]]
     if newly_filled:  # objects whose tables hold rows since this process last looked: searched now
         for item in newly_filled:
             _filled.put(item.obj, "rows", True)
-        rows.extend(await _ask(connection, newly_filled, candidates, parameters))
+        rows.extend(await _ask(connection, _Plan(tuple(newly_filled), plan.candidates), parameters))
     by_part: dict[int, list[asyncpg.Record]] = {}
     for row in rows:
         if row["id"] is not None:
@@ -157,16 +155,59 @@ async def search_everything(
     found: dict[str, list[dict[str, Any]]] = {}
     for part, hits in sorted(by_part.items()):
         hits.sort(key=lambda hit: (hit["rank"], hit["starts"], hit["updated_at"]), reverse=True)
-        obj, columns = searched[part], asked[part].columns
-        found[obj.name] = [api_shape(obj, dict(zip(columns, hit["shown"], strict=True)), fields[part]) for hit in hits]
+        item = plan.asked[part]
+        found[item.obj.name] = [
+            api_shape(item.obj, dict(zip(item.columns, hit["shown"], strict=True)), item.fields) for hit in hits
+        ]
     return found
 
 
-async def _ask(
-    connection: asyncpg.Connection, asked: Sequence[_Asked], candidates: int, parameters: tuple[Any, ...]
-) -> list[asyncpg.Record]:
-    searching = any(item.filled for item in asked)
-    return list(await connection.fetch(_hits_sql(asked, candidates), *(parameters if searching else ())))
+@dataclass(frozen=True)
+class _Plan:
+    """How one search of a catalogue asks: every object searched and its statement (`_hits_sql`)."""
+
+    asked: tuple[_Asked, ...]
+    candidates: int
+
+    @cached_property
+    def sql(self) -> str:
+        return _hits_sql(self.asked, self.candidates)
+
+
+_plans: Remembered[_Plan] = Remembered(1000)
+
+
+def _plan(
+    catalogue: Catalogue,
+    per_object: int,
+    fields_of: Callable[[ObjectDefinition], Sequence[FieldDefinition]] | None,
+) -> _Plan:
+    """Made once per catalogue (the owner), hits shown and fields, for the objects known to be filled then: the
+    objects, their columns and the statement are the same for every term."""
+    searched = _searched.get(catalogue, "objects")
+    if searched is None:
+        searched = tuple(obj for obj in catalogue.objects.values() if any(field.searchable for field in obj.fields))
+        _searched.put(catalogue, "objects", searched)
+    filled = tuple(_filled.get(obj, "rows") is not None for obj in searched)
+    key = (per_object, fields_of, filled)
+    plan = _plans.get(catalogue, key)
+    if plan is None:
+        asked = []
+        for part, obj in enumerate(searched):
+            fields = None if fields_of is None else tuple(fields_of(obj))
+            asked.append(_Asked(part, obj, filled[part], tuple(api_columns(obj, fields)), fields))
+        plan = _Plan(tuple(asked), CANDIDATES_PER_HIT * min(per_object, MAX_HITS_PER_OBJECT))
+        _plans.put(catalogue, key, plan)
+    return plan
+
+
+_searched: Remembered[tuple[ObjectDefinition, ...]] = Remembered(1000)
+"""The objects of a catalogue with searchable fields."""
+
+
+async def _ask(connection: asyncpg.Connection, plan: _Plan, parameters: tuple[Any, ...]) -> list[asyncpg.Record]:
+    searching = any(item.filled for item in plan.asked)
+    return list(await connection.fetch(plan.sql, *(parameters if searching else ())))
 
 
 def _hits_sql(asked: Sequence[_Asked], candidates: int) -> str:

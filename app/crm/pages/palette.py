@@ -17,6 +17,7 @@ from app.crm.pages.dashboard import Dashboard
 from app.crm.pages.present import object_label, option_label, record_title, title_fields
 from app.crm.search import MAX_QUERY_LENGTH, SearchTooShort, search_everything
 from app.lib.i18n import format_date, format_datetime, format_money, format_number
+from app.lib.remembered import Remembered
 
 __all__ = ["PALETTE_ROUTES", "Hit", "HitGroup"]
 
@@ -81,9 +82,7 @@ async def palette_search(dashboard: NamedDependency[Dashboard], q: FromQuery[str
 
 
 async def _search(dashboard: Dashboard, query: str, *, per_object: int) -> list[HitGroup]:
-    catalogue = Catalogue(
-        objects={name: obj for name, obj in dashboard.catalogue.objects.items() if name not in _NOT_SEARCHED}
-    )
+    catalogue = _searched_catalogue(dashboard.catalogue)
     found = await search_everything(
         dashboard.connection, catalogue, query, per_object=per_object, fields_of=_fields_shown
     )
@@ -107,6 +106,19 @@ async def _search(dashboard: Dashboard, query: str, *, per_object: int) -> list[
             )
         )
     return groups
+
+
+_searched_catalogues: Remembered[Catalogue] = Remembered(1000)
+
+
+def _searched_catalogue(catalogue: Catalogue) -> Catalogue:
+    """The catalogue without the objects the palette does not search, made once per catalogue (search remembers
+    how it asks a catalogue by the catalogue itself)."""
+    found = _searched_catalogues.get(catalogue, "searched")
+    if found is None:
+        found = Catalogue(objects={name: obj for name, obj in catalogue.objects.items() if name not in _NOT_SEARCHED})
+        _searched_catalogues.put(catalogue, "searched", found)
+    return found
 
 
 def _fields_shown(obj: ObjectDefinition) -> list[FieldDefinition]:
