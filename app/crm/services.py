@@ -15,8 +15,10 @@ version more than `RECHECK_SECONDS` ago read it, as every call did before.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -29,7 +31,15 @@ from app.tenancy.pools import listen_on_tenant_connections, notes_of
 from app.tenancy.repository import TenantRecord
 from app.tenancy.services import tenant_database
 
-__all__ = ["CATALOGUE_CHANNEL", "RECHECK_SECONDS", "UnknownObject", "catalogue_of", "crm_connection", "object_of"]
+__all__ = [
+    "CATALOGUES_REMEMBERED",
+    "CATALOGUE_CHANNEL",
+    "RECHECK_SECONDS",
+    "UnknownObject",
+    "catalogue_of",
+    "crm_connection",
+    "object_of",
+]
 
 CATALOGUE_CHANNEL = "wosool_catalogue"
 """Where tenant migration 0013 announces each new catalogue version (the payload)."""
@@ -40,10 +50,23 @@ operator's ``session_replication_role = replica`` session)."""
 
 log = structlog.get_logger("wosool.crm")
 
-_catalogues: dict[str, tuple[int, Catalogue]] = {}
-"""Per tenant: the catalogue version and the catalogue."""
-_newest_heard: dict[str, int] = {}
-"""Per tenant: the newest version any connection of this process has heard of."""
+CATALOGUES_REMEMBERED = 1000
+"""Most tenants a process remembers the catalogue of; the least recently used go first (a catalogue is some tens of
+kilobytes, and a process may serve thousands of tenants over a day)."""
+
+
+@dataclass
+class _Known:
+    """What this process knows of one tenant's catalogue."""
+
+    version: int = 0
+    catalogue: Catalogue | None = None
+    newest_heard: int = 0
+    """The newest version any connection of this process has heard of."""
+
+
+_known: OrderedDict[str, _Known] = OrderedDict()
+"""By tenant id, least recently used first."""
 _VERSION, _CHECKED = "catalogue_version", "catalogue_checked"
 """A connection's notes: the newest version it read or heard of, and when it last read it (monotonic clock)."""
 
@@ -61,32 +84,42 @@ async def crm_connection(tenant: TenantRecord, settings: Settings) -> AsyncItera
 
 async def catalogue_of(connection: asyncpg.Connection, tenant: TenantRecord) -> Catalogue:
     """The tenant's catalogue as of now, whichever process changed it last (see the module's docstring)."""
-    key = str(tenant.id)
-    cached = _catalogues.get(key)
+    known = _known_of(str(tenant.id))
     notes = notes_of(connection)
     outside_transaction = not connection.is_in_transaction()
     now = time.monotonic()
-    if cached is not None and notes is not None and outside_transaction and _current(notes, key, cached[0], now):
-        return cached[1]
+    if known.catalogue is not None and notes is not None and outside_transaction and _current(notes, known, now):
+        return known.catalogue
     version: int = await connection.fetchval("SELECT version FROM crm_catalogue_version")
-    if cached is not None and cached[0] == version:
-        catalogue = cached[1]
+    if known.catalogue is not None and known.version == version:
+        catalogue = known.catalogue
     else:
         catalogue = await load_catalogue(connection)
     if outside_transaction:  # inside one, the version may be the transaction's own, and may never commit
-        _catalogues[key] = (version, catalogue)
+        known.version, known.catalogue = version, catalogue
         if notes is not None:
             _note(notes, version)
             notes[_CHECKED] = now
     return catalogue
 
 
-def _current(notes: dict[str, Any], tenant_key: str, version: int, now: float) -> bool:
-    """Whether the connection vouches for ``version``: it read or heard of it, nothing newer since, and it read
-    the version itself lately."""
+def _known_of(tenant_id: str) -> _Known:
+    known = _known.get(tenant_id)
+    if known is None:
+        known = _known[tenant_id] = _Known()
+        while len(_known) > CATALOGUES_REMEMBERED:
+            _known.popitem(last=False)
+    else:
+        _known.move_to_end(tenant_id)
+    return known
+
+
+def _current(notes: dict[str, Any], known: _Known, now: float) -> bool:
+    """Whether the connection vouches for the version remembered: it read or heard of it, nothing newer has been
+    heard since, and it read the version itself lately."""
     return (
-        notes.get(_VERSION) == version
-        and _newest_heard.get(tenant_key, 0) <= version
+        notes.get(_VERSION) == known.version
+        and known.newest_heard <= known.version
         and now - notes.get(_CHECKED, float("-inf")) < RECHECK_SECONDS
     )
 
@@ -97,14 +130,15 @@ def _note(notes: dict[str, Any], version: int) -> None:
 
 def _heard(tenant_id: str, notes: dict[str, Any], payload: str) -> None:
     """A notice of a new catalogue version on one of the tenant's connections."""
+    known = _known_of(tenant_id)
     try:
         version = int(payload)
     except ValueError:
         log.warning("unreadable catalogue notice", payload=payload[:100])
-        _catalogues.pop(tenant_id, None)  # read it anew
+        known.catalogue = None  # read it anew
         return
     _note(notes, version)
-    _newest_heard[tenant_id] = max(_newest_heard.get(tenant_id, 0), version)
+    known.newest_heard = max(known.newest_heard, version)
 
 
 listen_on_tenant_connections(CATALOGUE_CHANNEL, _heard)

@@ -176,6 +176,24 @@ async def test_a_version_bumped_by_hand_is_read_within_the_recheck(
     assert _people_label(rechecked) == "Clients"
 
 
+async def test_it_remembers_the_catalogues_of_the_most_recently_used_tenants_only(
+    settings: Settings, redis: Redis, queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "CATALOGUES_REMEMBERED", 1)
+    acme, acme_database, pools = await _acme(settings, redis, queue)
+    globex = await create_organization(settings, redis, queue, slug="globex", owner="bob@example.com")
+    globex_database = await tenant_database(globex, settings)
+    async with pools.connection(acme_database) as at_acme, pools.connection(globex_database) as at_globex:
+        first = await catalogue_of(at_acme, acme)
+        await catalogue_of(at_globex, globex)  # acme's is forgotten
+        statements = _statements(at_acme)
+        again = await catalogue_of(at_acme, acme)
+
+    assert again is not first
+    assert _people_label(again) == _people_label(first)
+    assert statements  # read anew
+
+
 async def test_a_view_saved_elsewhere_is_shown_as_its_notice_arrives(
     settings: Settings, redis: Redis, queue: Queue
 ) -> None:
