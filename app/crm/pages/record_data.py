@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,6 @@ from app.crm.pages.dashboard import Dashboard
 from app.crm.records import RecordNotFound
 from app.crm.search import SearchTooShort, search_everything
 from app.lib.i18n import gettext as _
-from app.lib.remembered import Remembered
 
 __all__ = [
     "MEMBERS",
@@ -154,7 +152,7 @@ def has_notes_and_tasks(dashboard: Dashboard, obj: ObjectDefinition) -> tuple[bo
     )
 
 
-def _summary(dashboard: Dashboard, other: ObjectDefinition, row: Mapping[str, Any], skip: AbstractSet[str]) -> Markup:
+def _summary(dashboard: Dashboard, other: ObjectDefinition, row: Mapping[str, Any]) -> Markup:
     """Two telling values of a related record (a deal's stage and amount, an order's total and date)."""
     title_names = {f.name for f in present.title_fields(other)}
     shown: list[Markup] = []
@@ -163,7 +161,7 @@ def _summary(dashboard: Dashboard, other: ObjectDefinition, row: Mapping[str, An
         for field_def in other.fields:
             if len(shown) == 2:
                 break
-            if field_def.type != kind or field_def.name in title_names or field_def.name in skip:
+            if field_def.type != kind or field_def.name in title_names:
                 continue
             if field_def.name == "salla_id" or not row.get(field_def.name):
                 continue
@@ -213,22 +211,6 @@ def _task_order(task: Mapping[str, Any]) -> tuple[bool, bool, str]:
     return (task.get("status") == "done", not due, due)
 
 
-_pointing: Remembered[Mapping[str, frozenset[str]]] = Remembered(1000)
-
-
-def _fields_pointing_at(catalogue: Catalogue, obj: ObjectDefinition) -> Mapping[str, frozenset[str]]:
-    """Each object's relation fields that point at ``obj`` (a related record's summary leaves them out): made once
-    per catalogue (the owner) and object."""
-    found = _pointing.get(catalogue, obj.name)
-    if found is None:
-        found = {
-            other.name: frozenset(f.name for f in other.fields if target_of(f) == obj.name)
-            for other in catalogue.objects.values()
-        }
-        _pointing.put(catalogue, obj.name, found)
-    return found
-
-
 async def panels(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[str, Any]) -> Panels:
     """Notes, tasks and related records of a record the page has just read."""
     found = await links.records_related_to(
@@ -236,7 +218,6 @@ async def panels(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[st
     )
     result = Panels()
     result.shows_notes, result.shows_tasks = has_notes_and_tasks(dashboard, obj)
-    pointing_fields = _fields_pointing_at(dashboard.catalogue, obj) if found else {}
     for name, rows in found.items():
         other = dashboard.catalogue.get(name)
         if other is None:
@@ -255,7 +236,7 @@ async def panels(dashboard: Dashboard, obj: ObjectDefinition, record: Mapping[st
                 "id": row["id"],
                 "title": present.record_title(other, row, dashboard.language),
                 "url": dashboard.url("o", other.name, row["id"]),
-                "summary": _summary(dashboard, other, row, pointing_fields.get(name, frozenset())),
+                "summary": _summary(dashboard, other, row),
             }
             for row in unique
         ]
